@@ -1,0 +1,2 @@
+"""Devices: register, list, revoke. (Owned by the sync work; see docs/sync-protocol.md.)"""
+routes: list = []

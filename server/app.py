@@ -1,0 +1,59 @@
+"""create_app(settings): routes, middleware and lifespan on one screen."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from tortoise import Tortoise
+
+from .api import checklists, devices, session, sync_routes, templates, units
+from .config import Settings
+from .db import tortoise_config
+from .errors import ApiError, api_error_handler, http_error_handler
+from .pages import routes as page_routes
+from .security import SecurityMiddleware
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Starlette:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette):
+        # Tests init Tortoise themselves (ASGITransport runs no lifespan); the server does it here.
+        if init_db:
+            await Tortoise.init(config=tortoise_config(settings.database_url))
+        try:
+            yield
+        finally:
+            if init_db:
+                await Tortoise.close_connections()
+
+    routes = [
+        *session.routes,
+        *units.routes,
+        *templates.routes,
+        *checklists.routes,
+        *devices.routes,
+        *sync_routes.routes,
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        *page_routes.routes,
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(SecurityMiddleware),
+            Middleware(GZipMiddleware, minimum_size=500),
+        ],
+        exception_handlers={ApiError: api_error_handler, HTTPException: http_error_handler},
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app
