@@ -12,7 +12,8 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from tortoise import Tortoise
 
-from .api import checklists, devices, session, sync_routes, templates, units
+from . import pwa_routes
+from .api import checklists, devices, evidence, session, sync_routes, templates, units
 from .config import Settings
 from .db import tortoise_config
 from .errors import ApiError, api_error_handler, http_error_handler
@@ -43,6 +44,8 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         *checklists.routes,
         *devices.routes,
         *sync_routes.routes,
+        *evidence.routes,
+        *pwa_routes.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
         *page_routes.routes,
     ]
