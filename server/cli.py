@@ -1,0 +1,160 @@
+"""The `eiso` command: serve, seed, createuser, migrate, simulate."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from tortoise import Tortoise
+
+from .config import Settings
+from .db import tortoise_config
+
+
+def progress_bar(stage: str, done: int, total: int) -> None:
+    """A one-line progress bar on stderr (seed loading, simulations)."""
+    width = 30
+    filled = int(width * done / total) if total else width
+    end = "\n" if done >= total else ""
+    sys.stderr.write(f"\r{stage:<24} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}{end}")
+    sys.stderr.flush()
+
+
+def demo_password(settings: Settings) -> tuple[str, bool]:
+    """EISO_DEMO_PASSWORD, else one generated once and kept in data/demo-password (so reruns match)."""
+    if settings.demo_password:
+        return settings.demo_password, False
+    path = Path("data") / "demo-password"
+    if path.exists():
+        return path.read_text().strip(), True
+    path.parent.mkdir(parents=True, exist_ok=True)
+    password = secrets.token_urlsafe(9)
+    path.write_text(password + "\n")
+    path.chmod(0o600)
+    return password, True
+
+
+async def _seed(settings: Settings, demo: bool) -> None:
+    from seed.load import load_seed
+
+    from .migrate import upgrade
+
+    await upgrade(settings.database_url)
+    await Tortoise.init(config=tortoise_config(settings.database_url))
+    try:
+        password, generated = demo_password(settings) if demo else (None, False)
+        report = await load_seed(demo=demo, demo_password=password, progress=progress_bar)
+    finally:
+        await Tortoise.close_connections()
+    print(f"Đơn vị: {report.units_created} mới, {report.units_updated} cập nhật; "
+          f"mẫu phiếu: {report.templates_created} mới; hạn: {report.deadlines_created} mới.")
+    if report.anomalies:
+        print(f"\nNhững điểm bất thường trong dữ liệu nguồn ({len(report.anomalies)}), giữ nguyên như văn bản:")
+        for line in report.anomalies:
+            print(f"  - {line}")
+    if demo:
+        print("\nTài khoản demo" + (" (mật khẩu tạo tự động, lưu ở data/demo-password)" if generated else "") + ":")
+        for login in report.logins:
+            print(f"  {login}")
+        print(f"  Mật khẩu: {password}")
+
+
+def cmd_seed(args, settings: Settings) -> None:
+    asyncio.run(_seed(settings, args.demo))
+
+
+def cmd_migrate(args, settings: Settings) -> None:
+    from .migrate import upgrade
+
+    asyncio.run(upgrade(settings.database_url))
+    print("Cơ sở dữ liệu đã được cập nhật.")
+
+
+def cmd_serve(args, settings: Settings) -> None:
+    import uvicorn
+
+    from .app import create_app
+    from .migrate import upgrade
+
+    settings.host, settings.port = args.host or settings.host, args.port or settings.port
+    asyncio.run(upgrade(settings.database_url))
+    url = f"http://{settings.host}:{settings.port}/"
+    print(f"e-ISO đang chạy tại {url}  (ứng dụng cho điện thoại: {url}app/)", flush=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=args.log_level,
+                proxy_headers=True, workers=1)
+
+
+async def _createuser(settings: Settings, args) -> None:
+    from .auth import hash_password
+    from .models import AuditLog, Unit, User
+
+    await Tortoise.init(config=tortoise_config(settings.database_url))
+    try:
+        unit = await Unit.get_or_none(code=args.unit)
+        if unit is None:
+            raise SystemExit(f"Không có đơn vị mã {args.unit!r} (xem /api/units).")
+        if await User.exists(username=args.username):
+            raise SystemExit(f"Tài khoản {args.username!r} đã tồn tại.")
+        password = args.password or os.environ.get("EISO_NEW_PASSWORD") or getpass.getpass("Mật khẩu: ")
+        if len(password) < 8:
+            raise SystemExit("Mật khẩu phải có ít nhất 8 ký tự.")
+        await User.create(username=args.username, full_name=args.full_name or "", role=args.role, unit=unit,
+                          password_hash=hash_password(password))
+        await AuditLog.create(username="cli", action="user.create", object_type="user", object_id=args.username)
+        print(f"Đã tạo tài khoản {args.username} ({args.role}) cho {unit.name}.")
+    finally:
+        await Tortoise.close_connections()
+
+
+def cmd_createuser(args, settings: Settings) -> None:
+    asyncio.run(_createuser(settings, args))
+
+
+def cmd_simulate(args, settings: Settings) -> None:
+    from sync.simulate import main as simulate_main
+
+    simulate_main(args, settings, progress_bar)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="eiso", description="e-ISO: phiếu ISO 9001:2015 ngoại tuyến")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="chạy máy chủ web")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--log-level", default="info")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("seed", help="nạp dữ liệu Kon Tum (chạy lại không thay đổi gì)")
+    p.add_argument("--demo", action="store_true", help="thêm tài khoản demo và tiến độ demo")
+    p.set_defaults(func=cmd_seed)
+
+    p = sub.add_parser("migrate", help="cập nhật cấu trúc cơ sở dữ liệu")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("createuser", help="tạo tài khoản")
+    p.add_argument("username")
+    p.add_argument("--role", required=True, choices=["official", "reviewer", "admin", "viewer"])
+    p.add_argument("--unit", required=True, help="mã đơn vị, ví dụ KT-147")
+    p.add_argument("--full-name")
+    p.add_argument("--password", help="nếu bỏ trống: EISO_NEW_PASSWORD hoặc hỏi")
+    p.set_defaults(func=cmd_createuser)
+
+    p = sub.add_parser("simulate", help="mô phỏng N thiết bị ở M đơn vị sửa ngoại tuyến rồi đồng bộ")
+    p.add_argument("--devices", type=int, default=30)
+    p.add_argument("--units", type=int, default=10)
+    p.add_argument("--edits", type=int, default=100, help="số sửa đổi mỗi thiết bị")
+    p.add_argument("--url", help="địa chỉ máy chủ đang chạy; bỏ trống để chạy trong tiến trình")
+    p.set_defaults(func=cmd_simulate)
+
+    args = parser.parse_args(argv)
+    args.func(args, Settings.from_env())
+
+
+if __name__ == "__main__":
+    main()
