@@ -95,7 +95,7 @@ class Session(Model):
 
 
 class LoginFailure(Model):
-    """One failed login; throttling counts recent rows per account and per address."""
+    """One failed login. Throttling counts recent rows per account and per address."""
 
     id = fields.IntField(primary_key=True)
     key = fields.CharField(max_length=128, db_index=True)  # "user:<name>" or "addr:<ip>"
@@ -106,7 +106,7 @@ class LoginFailure(Model):
 
 
 class Template(Model):
-    """One version of a checklist template. A new version is a new row; old ones stay."""
+    """One version of a checklist template. A new version is a new row, old ones stay."""
 
     id = fields.IntField(primary_key=True)
     code = fields.CharField(max_length=32)
