@@ -75,6 +75,10 @@ class Answer(Model):
     note_by = fields.CharField(max_length=64, default="")
     note_device = fields.CharField(max_length=36, default="")
     note_seq = fields.BigIntField(default=0)
+    # The answer `version` at which each field was last set: an edit based on a version >= this did see
+    # the field's current value, so it is not concurrent with it (field-level merge, sync/merge.py).
+    value_version = fields.BigIntField(default=0)
+    note_version = fields.BigIntField(default=0)
     review_comment = fields.TextField(default="")  # set by the reviewer (review issue)
     updated_ms = fields.BigIntField()
 
@@ -84,7 +88,7 @@ class Answer(Model):
 
 
 class Conflict(Model):
-    """Two edits of one field with different values: the loser's value is kept here until resolved."""
+    """Two edits of one field with different values: the losing value is kept here until resolved."""
 
     id = fields.CharField(primary_key=True, max_length=36)
     checklist: fields.ForeignKeyRelation[Checklist] = fields.ForeignKeyField(
@@ -134,7 +138,7 @@ class Edit(Model):
 
 
 class Change(Model):
-    """The change log that pulls page through; `id` is the cursor.
+    """The change log that pulls page through. Its id is the cursor.
 
     One row per changed entity (checklist, answer, conflict); the pull sends the entity's current state.
     """
@@ -165,7 +169,7 @@ class Quarantine(Model):
 
 
 class Evidence(Model):
-    """An uploaded file, stored by content hash (SHA-256); answers refer to it by hash."""
+    """An uploaded file, stored by content hash (SHA-256). Answers refer to it by hash."""
 
     sha256 = fields.CharField(primary_key=True, max_length=64)
     size = fields.BigIntField()
