@@ -30,7 +30,8 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
     async def lifespan(app: Starlette):
         # Tests init Tortoise themselves (ASGITransport runs no lifespan); the server does it here.
         if init_db:
-            await Tortoise.init(config=tortoise_config(settings.database_url))
+            # Requests run in other tasks than the lifespan: the context must be global.
+            await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
         try:
             yield
         finally:
