@@ -48,6 +48,10 @@ async def _seed(settings: Settings, demo: bool) -> None:
     try:
         password, generated = demo_password(settings) if demo else (None, False)
         report = await load_seed(demo=demo, demo_password=password, progress=progress_bar)
+        if demo:
+            from seed.demo import ensure_demo_checklists
+
+            await ensure_demo_checklists()
     finally:
         await Tortoise.close_connections()
     print(f"Đơn vị: {report.units_created} mới, {report.units_updated} cập nhật; "

@@ -131,3 +131,32 @@ async def test_login_page_logs_in_and_redirects(anon, seeded):
     assert r.status_code == 200 and "Ia Tơi" in r.text
     r = await anon.post("/login", data={"username": "xa.iatoi", "password": "sai", "next": "//evil.example"})
     assert r.status_code == 401 and "không đúng" in r.text
+
+
+async def test_unit_page_form_creates_a_checklist_and_shows_it(login):
+    xa = await login("xa.iatoi")
+    uid, tid = await unit_id("KT-147"), await template_id("monthly_report")
+    r = await xa.post(f"/units/{uid}/checklists", data={"template_id": str(tid), "period": "2026-11"})
+    assert r.status_code == 303
+    page = await xa.get(r.headers["location"])
+    assert page.status_code == 200 and "2026-11" in page.text
+    # The same again leads to the existing checklist; a bad period explains itself and writes nothing.
+    again = await xa.post(f"/units/{uid}/checklists", data={"template_id": str(tid), "period": "2026-11"})
+    assert again.headers["location"] == r.headers["location"]
+    bad = await xa.post(f"/units/{uid}/checklists", data={"template_id": str(tid), "period": "11/2026"})
+    assert bad.status_code == 422 and "không hợp lệ" in bad.text
+    assert await Checklist.all().count() == 1
+
+
+async def test_admin_sees_progress_drawn_per_district(login):
+    admin = await login("admin")
+    r = await admin.get("/units")
+    assert r.text.count('<svg class="bar"') >= 11  # the province and each of the 10 districts
+    assert "UBND huyện Ngọc Hồi" in r.text and "5/9" in r.text  # 5 communes on 9001:2015, of 8 + the district
+
+
+async def test_demo_checklists_are_made_once(seeded):
+    from seed.demo import ensure_demo_checklists
+
+    assert await ensure_demo_checklists() == 6
+    assert await ensure_demo_checklists() == 0

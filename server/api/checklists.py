@@ -95,6 +95,15 @@ async def list_checklists(request: Request) -> JSON:
 async def post_checklist(request: Request) -> JSON:
     user = await auth.require_user(request, *auth.CAN_CREATE_CHECKLISTS)
     body = await read_body(request, NewChecklist)
+    checklist = await create_checklist_for(user, body)
+    template = await Template.get(id=checklist.template_id)  # type: ignore[attr-defined]
+    return JSON(checklist_json(checklist, template), status_code=201)
+
+
+async def create_checklist_for(user, body: NewChecklist) -> Checklist:
+    """Checks scope, template and period; raises ApiError (409 "exists" names the existing one)."""
+    if user.role not in auth.CAN_CREATE_CHECKLISTS:
+        raise ApiError(403, "forbidden", "Tài khoản của bạn không có quyền thực hiện thao tác này.")
     if not await auth.unit_in_scope(user, body.unit_id):
         raise ApiError(404, "not_found", "Không tìm thấy đơn vị", field="unit_id")
     template = await Template.get_or_none(id=body.template_id, published=True)
@@ -116,7 +125,7 @@ async def post_checklist(request: Request) -> JSON:
     await AuditLog.create(username=user.username, action="checklist.create", object_type="checklist",
                           object_id=checklist.id, detail={"unit_id": body.unit_id, "template": template.code,
                                                           "period": period})
-    return JSON(checklist_json(checklist, template), status_code=201)
+    return checklist
 
 
 async def get_checklist(request: Request) -> JSON:

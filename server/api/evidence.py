@@ -1,2 +1,172 @@
-"""Evidence uploads (resumable chunks, stored by content hash). Owned by the PWA work."""
-routes: list = []
+"""Evidence uploads (resumable chunks, stored by content hash). Owned by the PWA work.
+
+    PUT  /api/evidence/{sha256}?offset=N&size=S&mime=M   body: the bytes from offset N
+         -> 200 {"sha256", "size", "received", "complete"}
+    GET  /api/evidence/{sha256}/status                   -> the same JSON (received bytes so far)
+    GET  /api/evidence/{sha256}                          -> the file (once complete)
+
+A phone on 2G sends chunks of some tens of KB and resumes from `received` after a broken link. Chunks
+are idempotent: a chunk received twice (Chromium re-sends a request whose answer was lost) or one that
+overlaps what is already stored only adds the bytes not yet there. A chunk starting beyond `received`
+is refused with 409 and the current `received`, so the client resumes from there. When the last byte
+arrives the server hashes the file; a mismatch discards it (422 `hash_mismatch`). A file already
+complete is not uploaded again (deduplication by content): the first PUT answers `complete: true`.
+
+Scope: an upload belongs to the uploader's unit; reading a file needs that unit in the reader's scope.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import re
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Route
+
+from sync.models import Evidence
+from sync.sql import now_ms
+
+from .. import auth
+from ..errors import ApiError, not_found
+from . import JSON
+
+SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+MAX_SIZE = 20 * 1024 * 1024  # a downscaled photo is ~200 KB; a scanned PDF stays well below this
+MAX_CHUNK = 1024 * 1024
+ALLOWED_MIME = re.compile(r"^(image/(jpeg|png|webp|gif)|application/pdf|text/plain|"
+                          r"application/vnd\.openxmlformats-officedocument\.[a-z.]+|application/msword|"
+                          r"application/octet-stream)$")
+_locks: dict[str, asyncio.Lock] = {}
+
+
+def _sha(request: Request) -> str:
+    sha = request.path_params["sha256"].lower()
+    if not SHA_RE.match(sha):
+        raise ApiError(422, "invalid", "Mã băm SHA-256 không hợp lệ.", field="sha256")
+    return sha
+
+
+def _paths(request: Request, sha: str) -> tuple[Path, Path]:
+    root = Path(request.app.state.settings.evidence_dir)
+    return root / "partial" / sha, root / sha[:2] / sha
+
+
+def _status(ev: Evidence) -> dict:
+    return {"sha256": ev.sha256, "size": ev.size, "mime": ev.mime, "received": ev.received,
+            "complete": ev.complete}
+
+
+def _int_query(request: Request, name: str, default: int | None = None) -> int:
+    raw = request.query_params.get(name)
+    if raw is None and default is not None:
+        return default
+    try:
+        value = int(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ApiError(422, "invalid", f"Trường '{name}' phải là số nguyên.", field=name) from None
+    if value < 0:
+        raise ApiError(422, "invalid", f"Trường '{name}' không được âm.", field=name)
+    return value
+
+
+async def _readable(user, sha: str) -> Evidence:
+    ev = await Evidence.get_or_none(sha256=sha)
+    if ev is None or not await auth.unit_in_scope(user, ev.unit_id):
+        raise not_found("Không tìm thấy tệp minh chứng")
+    return ev
+
+
+async def put_chunk(request: Request) -> JSON:
+    user = await auth.require_user(request, *auth.CAN_EDIT_ANSWERS)
+    sha = _sha(request)
+    offset = _int_query(request, "offset")
+    size = _int_query(request, "size")
+    if size == 0 or size > MAX_SIZE:
+        raise ApiError(422, "invalid", "Tệp rỗng hoặc quá lớn (tối đa 20 MB).", field="size")
+    mime = (request.query_params.get("mime") or "application/octet-stream")[:64]
+    if not ALLOWED_MIME.match(mime):
+        raise ApiError(422, "invalid", "Loại tệp không được hỗ trợ.", field="mime")
+    body = await request.body()
+    if len(body) > MAX_CHUNK:
+        raise ApiError(413, "too_large", "Phần tệp gửi lên quá lớn.")
+    if offset + len(body) > size:
+        raise ApiError(422, "invalid", "Dữ liệu vượt quá kích thước tệp.", field="offset")
+    lock = _locks.setdefault(sha, asyncio.Lock())
+    async with lock:
+        ev = await Evidence.get_or_none(sha256=sha)
+        if ev is not None and ev.complete:
+            # Deduplicated: the same content is already stored. A second unit may refer to it too.
+            return JSON(_status(ev))
+        partial, final = _paths(request, sha)
+        if ev is None:
+            ev = await Evidence.create(sha256=sha, size=size, mime=mime, received=0, complete=False,
+                                       uploaded_by=user.username, unit_id=user.unit_id,  # type: ignore[attr-defined]
+                                       created_ms=now_ms())
+        elif ev.size != size:
+            raise ApiError(422, "invalid", "Kích thước tệp khác với lần gửi trước.", field="size")
+        if offset > ev.received:
+            raise ApiError(409, "offset_mismatch", "Thiếu phần trước của tệp; gửi tiếp từ vị trí đã nhận.",
+                           received=ev.received)
+        tail = body[ev.received - offset:]  # the bytes not stored yet (empty for a repeated chunk)
+        if tail:
+            partial.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT, 0o640)
+            try:
+                os.pwrite(fd, tail, ev.received)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            ev.received += len(tail)
+            if ev.received < ev.size:
+                await Evidence.filter(sha256=sha).update(received=ev.received)
+        if ev.received == ev.size and not ev.complete:
+            digest = await asyncio.to_thread(_hash_file, partial)
+            if digest != sha:
+                partial.unlink(missing_ok=True)
+                await Evidence.filter(sha256=sha).delete()
+                raise ApiError(422, "hash_mismatch", "Tệp nhận được không khớp mã băm; vui lòng gửi lại.")
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(partial, final)
+            ev.complete = True
+            await Evidence.filter(sha256=sha).update(received=ev.received, complete=True)
+        return JSON(_status(ev))
+
+
+def _hash_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+async def get_status(request: Request) -> JSON:
+    user = await auth.require_user(request)
+    sha = _sha(request)
+    ev = await Evidence.get_or_none(sha256=sha)
+    if ev is None:
+        return JSON({"sha256": sha, "size": None, "received": 0, "complete": False})
+    if not ev.complete and ev.uploaded_by != user.username and not await auth.unit_in_scope(user, ev.unit_id):
+        return JSON({"sha256": sha, "size": None, "received": 0, "complete": False})
+    return JSON(_status(ev))
+
+
+async def get_file(request: Request) -> Response:
+    user = await auth.require_user(request)
+    sha = _sha(request)
+    ev = await _readable(user, sha)
+    _, final = _paths(request, sha)
+    if not ev.complete or not final.is_file():
+        raise not_found("Tệp minh chứng chưa được tải lên đủ")
+    return FileResponse(final, media_type=ev.mime, headers={
+        "Cache-Control": "private, max-age=31536000, immutable", "Content-Disposition": "inline"})
+
+
+routes = [
+    Route("/api/evidence/{sha256}", put_chunk, methods=["PUT"]),
+    Route("/api/evidence/{sha256}/status", get_status, methods=["GET"]),
+    Route("/api/evidence/{sha256}", get_file, methods=["GET"]),
+]

@@ -81,11 +81,33 @@ async def units_page(request: Request):
     counts: dict[str, int] = {}
     for u in units:
         counts[u.qms_status] = counts.get(u.qms_status, 0) + 1
+    groups = [] if q else _district_groups(units, by_parent)
     return render(request, "units.html", {"user": user, "q": q, "roots": roots, "by_parent": by_parent,
-                                          "count": len(units), "status_counts": counts})
+                                          "count": len(units), "status_counts": counts, "groups": groups})
 
 
-async def unit_page(request: Request):
+DONE_STATUSES = ("iso2015", "announced", "eiso")
+
+
+def _district_groups(units: list[Unit], by_parent: dict) -> list[dict]:
+    """Units that have children, each with the status counts of its subtree: what a chart draws."""
+    groups = []
+    for u in units:
+        if not by_parent.get(u.id) or u.level == 0:
+            continue
+        counts: dict[str, int] = {}
+        stack = [u]
+        while stack:
+            node = stack.pop()
+            counts[node.qms_status] = counts.get(node.qms_status, 0) + 1
+            stack.extend(by_parent.get(node.id, ()))
+        total = sum(counts.values())
+        groups.append({"unit": u, "counts": counts, "total": total,
+                       "done": sum(counts.get(s, 0) for s in DONE_STATUSES)})
+    return groups
+
+
+async def unit_page(request: Request, error: str | None = None):
     user, redirect = await _user_or_login(request)
     if redirect:
         return redirect
@@ -101,10 +123,38 @@ async def unit_page(request: Request):
     checklists = await Checklist.filter(unit_id=unit.id).order_by("-updated_ms")
     templates_by_id = {t.id: t for t in await Template.all()}
     progress = await progress_of(checklists)
+    from seed.demo import demo_periods
+
     return render(request, "unit.html", {
         "user": user, "unit": unit, "parent": parent, "children": children, "checklists": checklists,
-        "templates": templates_by_id, "progress": progress,
-    })
+        "templates": templates_by_id, "progress": progress, "error": error,
+        "can_create": user.role in auth.CAN_CREATE_CHECKLISTS,
+        "published": [t for t in templates_by_id.values() if t.published],
+        "periods": demo_periods(),
+    }, status_code=422 if error else 200)
+
+
+async def unit_create_checklist(request: Request):
+    """The page form for POST /api/checklists: same checks, then show the new checklist."""
+    user, redirect = await _user_or_login(request)
+    if redirect:
+        return redirect
+    from ..api.checklists import NewChecklist, create_checklist_for
+
+    form = await request.form()
+    try:
+        body = NewChecklist(unit_id=request.path_params["unit_id"], template_id=form.get("template_id") or 0,
+                            period=str(form.get("period", "")).strip() or "?")
+        checklist = await create_checklist_for(user, body)
+    except ApiError as exc:
+        if exc.code == "exists":
+            return RedirectResponse(f"/checklists/{exc.extra['checklist_id']}", status_code=303)
+        if exc.status in (403, 404):
+            return render_error(request, exc.status, exc.message)
+        return await unit_page(request, error=exc.message)
+    except ValueError:
+        return await unit_page(request, error="Vui lòng chọn mẫu phiếu và kỳ báo cáo.")
+    return RedirectResponse(f"/checklists/{checklist.id}", status_code=303)
 
 
 async def checklist_page(request: Request):
@@ -138,5 +188,6 @@ routes = [
     Route("/logout", logout_page, methods=["POST"]),
     Route("/units", units_page),
     Route("/units/{unit_id}", unit_page),
+    Route("/units/{unit_id}/checklists", unit_create_checklist, methods=["POST"]),
     Route("/checklists/{checklist_id}", checklist_page),
 ]
