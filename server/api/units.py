@@ -1,14 +1,16 @@
 """GET /api/units (scope, ?q= search ignoring diacritics) and GET /api/units/{id}."""
 from __future__ import annotations
 
+from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.routing import Route
 
 from .. import auth
-from ..errors import not_found
+from ..errors import ApiError, not_found
 from ..models import Unit, UnitHistory
 from ..textfold import fold_diacritics
-from . import JSON, int_param
+from ..units_admin import merge_unit, move_unit, rename_unit
+from . import JSON, int_param, read_body
 
 
 def unit_json(u: Unit) -> dict:
@@ -58,7 +60,51 @@ async def get_unit(request: Request) -> JSON:
     })
 
 
+class UnitChange(BaseModel):
+    name: str | None = Field(default=None, max_length=255)
+    parent_id: int | None = None
+
+
+class UnitMerge(BaseModel):
+    into_id: int
+
+
+async def _admin_unit(request: Request, field: str = "unit_id"):
+    user = await auth.require_user(request, "admin")
+    unit_id = int_param(request, field)
+    if not await auth.unit_in_scope(user, unit_id):
+        raise not_found("Không tìm thấy đơn vị")
+    return user, await Unit.get(id=unit_id)
+
+
+async def _target_in_scope(user, unit_id: int, field: str) -> Unit:
+    if not await auth.unit_in_scope(user, unit_id):
+        raise ApiError(422, "invalid", "Đơn vị đích không tồn tại.", field=field)
+    return await Unit.get(id=unit_id)
+
+
+async def patch_unit(request: Request) -> JSON:
+    """Rename and/or move a unit (provincial admin); each change is kept in the unit's history."""
+    user, unit = await _admin_unit(request)
+    body = await read_body(request, UnitChange)
+    target = await _target_in_scope(user, body.parent_id, "parent_id") if body.parent_id is not None else None
+    if body.name is not None:
+        unit = await rename_unit(unit, body.name, user.username)
+    if target is not None:
+        unit = await move_unit(unit, target, user.username)
+    return JSON(unit_json(unit))
+
+
+async def post_merge(request: Request) -> JSON:
+    user, unit = await _admin_unit(request)
+    body = await read_body(request, UnitMerge)
+    into = await _target_in_scope(user, body.into_id, "into_id")
+    return JSON(unit_json(await merge_unit(unit, into, user.username)))
+
+
 routes = [
+    Route("/api/units/{unit_id}", patch_unit, methods=["PATCH"]),
+    Route("/api/units/{unit_id}/merge", post_merge, methods=["POST"]),
     Route("/api/units", list_units, methods=["GET"]),
     Route("/api/units/{unit_id}", get_unit, methods=["GET"]),
 ]
