@@ -13,7 +13,7 @@ from starlette.staticfiles import StaticFiles
 from tortoise import Tortoise
 
 from . import pwa_routes
-from .api import checklists, devices, evidence, session, sync_routes, templates, units
+from .api import checklists, deadlines, devices, evidence, session, sync_routes, templates, units
 from .config import Settings
 from .db import tortoise_config
 from .errors import ApiError, api_error_handler, http_error_handler
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         *units.routes,
         *templates.routes,
         *checklists.routes,
+        *deadlines.routes,
         *devices.routes,
         *sync_routes.routes,
         *evidence.routes,

@@ -1,0 +1,60 @@
+"""Which deadlines apply to a unit, and their next due date, counted in Asia/Ho_Chi_Minh."""
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from .models import Deadline, Unit
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def today_vn(now: datetime | None = None) -> date:
+    return (now or datetime.now(VN)).astimezone(VN).date()
+
+
+def next_due(deadline: Deadline, today: date) -> date | None:
+    """The first due date on or after today (one-off deadlines keep their date, even when past)."""
+    kind, _, arg = deadline.recurrence.partition(":")
+    if kind == "monthly":
+        day = int(arg)
+        year, month = today.year, today.month
+        for _ in range(2):
+            due = date(year, month, min(day, calendar.monthrange(year, month)[1]))
+            if due >= today:
+                return due
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    if kind == "yearly":
+        month, day = (int(x) for x in arg.split("-"))
+        due = date(today.year, month, day)
+        return due if due >= today else date(today.year + 1, month, day)
+    return deadline.due_date
+
+
+async def ancestors(unit: Unit) -> list[int]:
+    """The unit's id and the ids of every unit above it."""
+    parents = dict(await Unit.all().values_list("id", "parent_id"))
+    chain, uid = [], unit.id
+    while uid is not None and uid not in chain:
+        chain.append(uid)
+        uid = parents.get(uid)
+    return chain
+
+
+async def deadlines_for(unit: Unit, today: date) -> list[dict]:
+    above = await ancestors(unit)
+    rows = await Deadline.filter(unit_id__in=above).prefetch_related("template")
+    out = []
+    for d in rows:
+        if d.level is not None and d.level != unit.level:
+            continue
+        due = next_due(d, today)
+        if due is None:
+            continue
+        out.append({
+            "code": d.code, "title": d.title, "due": due.isoformat(), "days_left": (due - today).days,
+            "recurrence": d.recurrence, "reference": d.reference,
+            "template_code": d.template.code if d.template else None,
+        })
+    return sorted(out, key=lambda x: x["due"])
