@@ -37,9 +37,22 @@ from .workflow import MESSAGES, Actor, answer_edit, may_edit_answers, may_resolv
 CHUNK = 500  # ids per IN (...) list
 
 
+_encode_str = json.encoder.encode_basestring  # type: ignore[attr-defined]
+
+
 def dumps(value: Any) -> str:
     """Canonical JSON text of a value: equal values give equal text."""
+    if type(value) is str:  # the common case (choices, text), without the general encoder's overhead
+        return _encode_str(value)
+    if type(value) is int:
+        return str(value)
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def _detail(res: dict) -> str:
+    if len(res) == 5 and "version" in res and "checklist_version" in res:
+        return '{"checklist_version":%d,"version":%d}' % (res["checklist_version"], res["version"])
+    return dumps({k: v for k, v in res.items() if k not in ("seq", "outcome", "reason")})
 
 
 def loads(text: Optional[str]) -> Any:
@@ -267,10 +280,9 @@ async def _merge_batch(conn: Any, actor: Actor, scope: set[int], device_id: str,
         if cl is not None and not reason:
             changes.append((cl["unit_id"], cid, "checklist", ""))
         results[e.seq] = res
-        detail = {k: v for k, v in res.items() if k not in ("seq", "outcome", "reason")}
         edit_rows.append((device_id, e.seq, actor.username, e.kind, cid, item_key,
                           e.model_dump_json(exclude_unset=True), e.device_ms, eff, received, res["outcome"],
-                          reason, dumps(detail)))
+                          reason, _detail(res)))
 
     # ---- write set-based
     new_rows = [a for a in dirty_answers.values() if a["id"] is None]
