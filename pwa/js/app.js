@@ -1,0 +1,203 @@
+// App start: service worker, who is logged in on this phone, routing between screens, status chip.
+import { metaGet, metaSet, openUserDb, deleteUserDb } from "./db.js";
+import { Syncer, api, AuthNeeded } from "./sync.js";
+import { h, clear, fmtDateTime, toast, confirmDialog } from "./ui/common.js";
+import { renderLogin } from "./ui/login.js";
+import { renderHome } from "./ui/home.js";
+import { renderChecklist } from "./ui/checklist.js";
+import { renderOutbox } from "./ui/outbox.js";
+
+const main = document.getElementById("main");
+const banners = document.getElementById("banners");
+const chip = document.getElementById("sync-chip");
+
+export const ctx = {
+  user: null,
+  store: null,
+  syncer: null,
+  persisted: null,
+  go(hash) { if (location.hash === hash) route(); else location.hash = hash; },
+  refresh: () => route({ keepScroll: true }),
+  login: startSession,
+  logout,
+};
+window.__eiso = ctx; // for tests and debugging
+
+async function boot() {
+  registerServiceWorker();
+  const user = await metaGet("user");
+  if (user) await startSession(user, { fromLogin: false });
+  window.addEventListener("hashchange", () => route());
+  window.addEventListener("online", updateChip);
+  window.addEventListener("offline", updateChip);
+  chip.addEventListener("click", () => ctx.go("#/outbox"));
+  await route();
+  const pendingLogout = await metaGet("logout_pending");
+  if (pendingLogout && navigator.onLine) {
+    try { await api("DELETE", "/api/session"); await metaSet("logout_pending", null); } catch { /* later */ }
+  }
+}
+
+async function startSession(user, { fromLogin = true } = {}) {
+  if (ctx.syncer) ctx.syncer.stop();
+  if (ctx.store && ctx.store.username !== user.username) ctx.store.close();
+  ctx.user = user;
+  await metaSet("user", user);
+  if (!ctx.store || ctx.store.username !== user.username) ctx.store = await openUserDb(user.username);
+  await ctx.store.kvSet("user", user);
+  if (fromLogin) await ctx.store.kvSet("auth_needed", false);
+  ctx.syncer = new Syncer(ctx.store);
+  let pending = null;
+  const rerender = () => {
+    // Re-render at most every 300 ms, and never while the user types in a field.
+    clearTimeout(pending);
+    pending = setTimeout(() => {
+      updateChip();
+      const active = document.activeElement;
+      if (active && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName) && main.contains(active)) return;
+      if (document.querySelector("dialog[open]")) return;
+      ctx.refresh();
+    }, 300);
+  };
+  ctx.syncer.addEventListener("changed", rerender);
+  ctx.syncer.addEventListener("status", updateChip);
+  ctx.syncer.addEventListener("upload", () => { updateChip(); ctx.onUpload && ctx.onUpload(); });
+  ctx.syncer.addEventListener("auth", () => { showAuthBanner(); updateChip(); });
+  ctx.syncer.start();
+  askPersistence();
+  if (await ctx.store.kvGet("auth_needed")) showAuthBanner();
+}
+
+async function askPersistence() {
+  if (!navigator.storage || !navigator.storage.persist) { ctx.persisted = false; return; }
+  try {
+    ctx.persisted = (await navigator.storage.persisted()) || (await navigator.storage.persist());
+  } catch { ctx.persisted = false; }
+  await ctx.store.kvSet("persisted", ctx.persisted);
+}
+
+async function logout() {
+  const waiting = (await ctx.store.outboxCount()) + (await ctx.store.pendingUploads()).length;
+  if (waiting > 0) {
+    const choice = await confirmDialog({
+      title: "Còn thay đổi chưa gửi",
+      body: [
+        `Còn ${waiting} thay đổi hoặc tệp chưa gửi lên máy chủ.`,
+        "Nếu đăng xuất bây giờ, chúng vẫn được giữ an toàn trên máy này (không bị xoá) và sẽ tự gửi khi bạn đăng nhập lại trên máy này.",
+      ],
+      buttons: [
+        { label: "Ở lại và gửi", value: "stay", primary: true },
+        { label: "Vẫn đăng xuất, giữ thay đổi", value: "logout" },
+      ],
+    });
+    if (choice !== "logout") { ctx.syncer.syncNow("logout-stay"); return; }
+  }
+  ctx.syncer.stop();
+  const username = ctx.user.username;
+  try { await api("DELETE", "/api/session"); } catch (err) { await metaSet("logout_pending", true); }
+  await metaSet("user", null);
+  ctx.store.close();
+  // Nothing waits: the local copy of this user's data leaves the shared phone.
+  if (waiting === 0) await deleteUserDb(username);
+  ctx.store = null;
+  ctx.user = null;
+  ctx.syncer = null;
+  clear(banners);
+  chip.hidden = true;
+  ctx.go("#/login");
+}
+
+function showAuthBanner() {
+  if (document.getElementById("auth-banner")) return;
+  banners.append(h("div", { class: "banner warn", id: "auth-banner", role: "alert" },
+    h("p", { text: "Phiên đăng nhập đã hết hạn. Các thay đổi vẫn nằm an toàn trên máy; đăng nhập lại để gửi." }),
+    h("button", { type: "button", class: "btn", onclick: () => ctx.go("#/login") }, "Đăng nhập lại")));
+}
+export function hideAuthBanner() {
+  const b = document.getElementById("auth-banner");
+  if (b) b.remove();
+}
+
+async function updateChip() {
+  if (!ctx.store) { chip.hidden = true; return; }
+  chip.hidden = false;
+  const n = await ctx.store.outboxCount();
+  const files = (await ctx.store.pendingUploads()).length;
+  const waiting = n + files;
+  let text;
+  chip.className = "chip";
+  if (!navigator.onLine) {
+    text = waiting ? `Ngoại tuyến · ${waiting} chờ gửi` : "Ngoại tuyến";
+    chip.classList.add("offline");
+  } else if (ctx.syncer && ctx.syncer.running) {
+    text = "Đang đồng bộ…";
+  } else if (waiting) {
+    text = `${waiting} chờ gửi`;
+    chip.classList.add("waiting");
+  } else {
+    text = "Đã đồng bộ";
+    chip.classList.add("ok");
+  }
+  chip.textContent = text;
+  chip.setAttribute("aria-label", text + ". Mở hàng đợi gửi");
+}
+
+async function route({ keepScroll = false } = {}) {
+  const hash = location.hash || "#/";
+  const scroll = window.scrollY;
+  if (!ctx.user || hash === "#/login") {
+    await renderLogin(main, ctx);
+    updateChip();
+    return;
+  }
+  let m;
+  try {
+    if ((m = /^#\/c\/([\w-]+)/.exec(hash))) await renderChecklist(main, ctx, m[1]);
+    else if (hash.startsWith("#/outbox")) await renderOutbox(main, ctx);
+    else await renderHome(main, ctx);
+  } catch (err) {
+    if (err instanceof AuthNeeded) { showAuthBanner(); return; }
+    console.error(err);
+    clear(main);
+    main.append(h("p", { class: "notice error", role: "alert", text: "Có lỗi khi hiển thị: " + (err.message || err) }));
+  }
+  updateChip();
+  if (keepScroll) window.scrollTo(0, scroll);
+}
+
+// ---- service worker and updates ------------------------------------------------------------------
+function registerServiceWorker() {
+  if (!("serviceWorker" in navigator)) return;
+  navigator.serviceWorker.register("/sw.js", { scope: "/" }).then((reg) => {
+    const offer = (worker) => {
+      if (!worker) return;
+      const show = () => { if (worker.state === "installed" && navigator.serviceWorker.controller) showUpdateBanner(worker); };
+      worker.addEventListener("statechange", show);
+      show();
+    };
+    offer(reg.waiting);
+    reg.addEventListener("updatefound", () => offer(reg.installing));
+    document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") reg.update().catch(() => {}); });
+  }).catch((err) => console.warn("service worker", err));
+  let reloading = false;
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (reloading || !ctx.updateRequested) return;
+    reloading = true;
+    location.reload();
+  });
+}
+
+function showUpdateBanner(worker) {
+  if (document.getElementById("update-banner")) return;
+  banners.append(h("div", { class: "banner info", id: "update-banner", role: "status" },
+    h("p", { text: "Có phiên bản mới. Các thay đổi chưa gửi vẫn được giữ nguyên." }),
+    h("button", {
+      type: "button", class: "btn primary",
+      onclick: () => { ctx.updateRequested = true; worker.postMessage({ type: "skip-waiting" }); },
+    }, "Có phiên bản mới, tải lại")));
+}
+
+ctx.hideAuthBanner = hideAuthBanner;
+ctx.fmtDateTime = fmtDateTime;
+ctx.toast = toast;
+boot();

@@ -1,0 +1,259 @@
+// Local storage in IndexedDB. One database per user (a shared phone keeps each user's edits apart) and a
+// small "meta" database that remembers who is logged in on this phone, so the app opens offline.
+//
+// Every edit is written together with its outbox entry in ONE transaction: either both are on the phone
+// or neither is. Sequence numbers are taken from the same transaction, so they have no gaps.
+import { openDB, deleteDB } from "./vendor/idb.js";
+
+const META = "eiso-meta";
+
+let metaDb;
+async function meta() {
+  if (!metaDb) {
+    metaDb = await openDB(META, 1, {
+      upgrade(db) { db.createObjectStore("kv"); },
+    });
+  }
+  return metaDb;
+}
+export async function metaGet(key) { return (await meta()).get("kv", key); }
+export async function metaSet(key, value) {
+  const db = await meta();
+  if (value === undefined || value === null) return db.delete("kv", key);
+  return db.put("kv", value, key);
+}
+
+function userDbName(username) { return "eiso-u-" + username; }
+
+export async function openUserDb(username) {
+  const db = await openDB(userDbName(username), 1, {
+    upgrade(db) {
+      db.createObjectStore("kv");
+      db.createObjectStore("checklists", { keyPath: "id" });
+      const answers = db.createObjectStore("answers", { keyPath: ["checklist_id", "item_key"] });
+      answers.createIndex("checklist", "checklist_id");
+      const outbox = db.createObjectStore("outbox", { keyPath: "seq" });
+      outbox.createIndex("item", ["checklist_id", "item_key"]);
+      const rejected = db.createObjectStore("rejected", { keyPath: "id" });
+      rejected.createIndex("checklist", "checklist_id");
+      const conflicts = db.createObjectStore("conflicts", { keyPath: "id" });
+      conflicts.createIndex("checklist", "checklist_id");
+      db.createObjectStore("templates", { keyPath: "id" });
+      db.createObjectStore("evidence", { keyPath: "sha256" });
+    },
+  });
+  return new UserStore(db, username);
+}
+
+export async function deleteUserDb(username) { await deleteDB(userDbName(username)); }
+
+export class UserStore {
+  constructor(db, username) {
+    this.db = db;
+    this.username = username;
+  }
+  close() { this.db.close(); }
+
+  kvGet(key) { return this.db.get("kv", key); }
+  kvSet(key, value) { return this.db.put("kv", value, key); }
+
+  // ---- reading ---------------------------------------------------------------------------------
+  checklists() { return this.db.getAll("checklists"); }
+  checklist(id) { return this.db.get("checklists", id); }
+  template(id) { return this.db.get("templates", id); }
+  templates() { return this.db.getAll("templates"); }
+  putTemplate(t) { return this.db.put("templates", t); }
+  async answers(checklistId) {
+    const list = await this.db.getAllFromIndex("answers", "checklist", checklistId);
+    const map = new Map();
+    for (const a of list) map.set(a.item_key, a);
+    return map;
+  }
+  async allAnswers() { return this.db.getAll("answers"); }
+  async conflicts(checklistId) {
+    const list = checklistId
+      ? await this.db.getAllFromIndex("conflicts", "checklist", checklistId)
+      : await this.db.getAll("conflicts");
+    return list.filter((c) => c.status === "open");
+  }
+  outbox() { return this.db.getAll("outbox"); }
+  outboxCount() { return this.db.count("outbox"); }
+  async pendingItems(checklistId) {
+    const set = new Set();
+    for (const e of await this.db.getAll("outbox")) {
+      if (e.checklist_id === checklistId && e.item_key) set.add(e.item_key);
+    }
+    return set;
+  }
+  rejected() { return this.db.getAll("rejected"); }
+  evidence(sha) { return this.db.get("evidence", sha); }
+  async pendingUploads() { return (await this.db.getAll("evidence")).filter((e) => !e.done); }
+
+  // ---- writing an edit: the edit, its local effect and its outbox entry in one transaction -------
+  /**
+   * edit: {kind: "answer", checklist_id, item_key, value?, note?}
+   *     | {kind: "status", checklist_id, action, seen_version, comment}
+   *     | {kind: "resolve", checklist_id, item_key, conflict_id, value}
+   * files: evidence records {sha256, name, size, mime, blob} stored in the same transaction.
+   */
+  async recordEdit(edit, files = []) {
+    const tx = this.db.transaction(["kv", "answers", "outbox", "conflicts", "checklists", "evidence"], "readwrite");
+    const kv = tx.objectStore("kv");
+    const seq = (await kv.get("next_seq")) || 1;
+    await kv.put(seq + 1, "next_seq");
+    const entry = { ...edit, seq, device_ms: Date.now() };
+    if (edit.kind === "answer" || edit.kind === "resolve") {
+      const answers = tx.objectStore("answers");
+      const key = [edit.checklist_id, edit.item_key];
+      const current = (await answers.get(key)) || {
+        checklist_id: edit.checklist_id, item_key: edit.item_key, value: null, note: "", version: 0,
+        review_comment: "",
+      };
+      entry.base_version = current.version || 0;
+      if (edit.kind === "resolve" && edit.field === "note") current.note = edit.value;
+      else if ("value" in edit) current.value = edit.value;
+      if ("note" in edit) current.note = edit.note;
+      current.local_ms = entry.device_ms;
+      await answers.put(current);
+      if (edit.kind === "resolve") {
+        const conflicts = tx.objectStore("conflicts");
+        const c = await conflicts.get(edit.conflict_id);
+        if (c) { c.status = "resolving"; await conflicts.put(c); }
+      }
+      const checklists = tx.objectStore("checklists");
+      const cl = await checklists.get(edit.checklist_id);
+      if (cl) { cl.local_ms = entry.device_ms; await checklists.put(cl); }
+    } else if (edit.kind === "status") {
+      const checklists = tx.objectStore("checklists");
+      const cl = await checklists.get(edit.checklist_id);
+      if (cl) { cl.pending_action = edit.action; await checklists.put(cl); }
+    }
+    const evidence = tx.objectStore("evidence");
+    for (const f of files) {
+      if (!(await evidence.get(f.sha256))) {
+        await evidence.put({ ...f, uploaded: 0, done: false, after_seq: seq, added_ms: Date.now() });
+      }
+    }
+    await tx.objectStore("outbox").add(entry);
+    await tx.done;
+    return seq;
+  }
+
+  // ---- sync bookkeeping ----------------------------------------------------------------------------
+  async outboxBatch(limit) {
+    const out = [];
+    let cursor = await this.db.transaction("outbox").store.openCursor();
+    while (cursor && out.length < limit) {
+      out.push(cursor.value);
+      cursor = await cursor.continue();
+    }
+    return out;
+  }
+
+  /** Push results: acknowledged edits leave the outbox; rejected ones are kept with their reason. */
+  async applyResults(deviceId, results) {
+    const tx = this.db.transaction(["outbox", "rejected", "answers"], "readwrite");
+    const outbox = tx.objectStore("outbox");
+    for (const r of results) {
+      const entry = await outbox.get(r.seq);
+      if (!entry) continue;
+      await outbox.delete(r.seq);
+      if (r.outcome === "rejected") {
+        await tx.objectStore("rejected").put({
+          id: deviceId + ":" + r.seq, seq: r.seq, reason: r.reason, message: r.message || "",
+          kind: entry.kind, checklist_id: entry.checklist_id, item_key: entry.item_key || "",
+          edit: entry, at_ms: Date.now(),
+        });
+      } else if (entry.kind === "answer" && r.version) {
+        const answers = tx.objectStore("answers");
+        const a = await answers.get([entry.checklist_id, entry.item_key]);
+        if (a && (a.version || 0) < r.version) { a.version = r.version; await answers.put(a); }
+      }
+    }
+    await tx.done;
+  }
+
+  /** After re-registering (unknown device) or a sequence gap: number what waits from `first`. */
+  async renumberOutbox(first) {
+    const tx = this.db.transaction(["outbox", "kv", "evidence"], "readwrite");
+    const outbox = tx.objectStore("outbox");
+    const entries = await outbox.getAll();
+    await outbox.clear();
+    let seq = first;
+    for (const e of entries) { e.seq = seq++; await outbox.add(e); }
+    await tx.objectStore("kv").put(seq, "next_seq");
+    await tx.done;
+  }
+
+  /** One page of a pull, applied in one transaction. Fields with unsent local edits keep the local value. */
+  async applyPull(page, deviceId) {
+    const tx = this.db.transaction(["checklists", "answers", "conflicts", "outbox", "rejected", "kv"], "readwrite");
+    const checklists = tx.objectStore("checklists");
+    const answers = tx.objectStore("answers");
+    const conflicts = tx.objectStore("conflicts");
+    const outbox = tx.objectStore("outbox");
+    for (const c of page.checklists || []) {
+      const local = await checklists.get(c.id);
+      const merged = { ...c };
+      if (local && local.pending_action && (await hasPendingStatus(outbox, c.id))) merged.pending_action = local.pending_action;
+      if (local && local.local_ms) merged.local_ms = local.local_ms;
+      await checklists.put(merged);
+    }
+    for (const a of page.answers || []) {
+      const key = [a.checklist_id, a.item_key];
+      const local = await answers.get(key);
+      const pending = await outbox.index("item").getAll(key);
+      const next = { ...a };
+      if (local && pending.some((e) => "value" in e)) next.value = local.value;
+      if (local && pending.some((e) => "note" in e)) next.note = local.note;
+      await answers.put(next);
+    }
+    for (const c of page.conflicts || []) await conflicts.put(c);
+    for (const d of page.deleted || []) {
+      if (d.entity === "checklist") await checklists.delete(d.id);
+      if (d.entity === "conflict") await conflicts.delete(d.id);
+    }
+    const rejected = tx.objectStore("rejected");
+    for (const r of page.my_rejected || []) {
+      const id = (r.device_id || deviceId) + ":" + r.seq;
+      if (r.device_id && r.device_id !== deviceId) continue; // another phone of mine shows its own
+      if ((await tx.objectStore("kv").get("dismissed:" + id))) continue;
+      if (!(await rejected.get(id))) await rejected.put({ id, ...r, edit: r.payload, at_ms: Date.now() });
+    }
+    await tx.objectStore("kv").put(page.cursor, "cursor");
+    await tx.done;
+  }
+
+  async dismissRejected(id) {
+    const tx = this.db.transaction(["rejected", "kv"], "readwrite");
+    await tx.objectStore("rejected").delete(id);
+    await tx.objectStore("kv").put(true, "dismissed:" + id); // a later full pull does not bring it back
+    await tx.done;
+  }
+
+  /** After a full snapshot: drop checklists that left the user's scope (unless edits of them wait). */
+  async dropChecklistsExcept(keep) {
+    const tx = this.db.transaction(["checklists", "answers", "conflicts", "outbox"], "readwrite");
+    const outbox = await tx.objectStore("outbox").getAll();
+    for (const c of await tx.objectStore("checklists").getAll()) {
+      if (keep.has(c.id) || outbox.some((e) => e.checklist_id === c.id)) continue;
+      await tx.objectStore("checklists").delete(c.id);
+      for (const a of await tx.objectStore("answers").index("checklist").getAll(c.id)) {
+        await tx.objectStore("answers").delete([a.checklist_id, a.item_key]);
+      }
+    }
+    await tx.done;
+  }
+
+  async markUpload(sha, uploaded, done) {
+    const tx = this.db.transaction("evidence", "readwrite");
+    const e = await tx.store.get(sha);
+    if (e) { e.uploaded = uploaded; e.done = done; await tx.store.put(e); }
+    await tx.done;
+  }
+}
+
+async function hasPendingStatus(outbox, checklistId) {
+  for (const e of await outbox.getAll()) if (e.checklist_id === checklistId && e.kind === "status") return true;
+  return false;
+}

@@ -1,0 +1,281 @@
+// The sync protocol client (docs/sync-protocol.md): register a device, push the outbox in batches
+// (gzip when the browser can), pull with a cursor, then upload evidence files in resumable chunks.
+// One tab syncs at a time (Web Locks); the others hear about the result on a BroadcastChannel.
+import { sha256Hex } from "./evidence.js";
+
+const PROTOCOL = 1;
+const BATCH = 200;
+const CHUNK = 64 * 1024;
+const TIMER_MS = 60 * 1000;
+const MAX_BACKOFF_MS = 5 * 60 * 1000;
+
+export class AuthNeeded extends Error {}
+
+export class Syncer extends EventTarget {
+  constructor(store) {
+    super();
+    this.store = store;
+    this.failures = 0;
+    this.retryTimer = null;
+    this.timer = null;
+    this.running = false;
+    this.gzipOk = typeof CompressionStream === "function";
+    this.channel = typeof BroadcastChannel === "function" ? new BroadcastChannel("eiso-sync-" + store.username) : null;
+    if (this.channel) this.channel.onmessage = () => this.emit("changed");
+    this.uploadProgress = new Map(); // sha256 -> fraction, for the UI
+  }
+
+  emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
+
+  start() {
+    this.onOnline = () => this.syncNow("online");
+    this.onVisible = () => { if (document.visibilityState === "visible") this.syncNow("visible"); };
+    window.addEventListener("online", this.onOnline);
+    window.addEventListener("offline", () => this.emit("status"));
+    document.addEventListener("visibilitychange", this.onVisible);
+    this.timer = setInterval(() => { if (document.visibilityState === "visible") this.syncNow("timer"); }, TIMER_MS);
+    this.syncNow("start");
+  }
+
+  stop() {
+    window.removeEventListener("online", this.onOnline);
+    document.removeEventListener("visibilitychange", this.onVisible);
+    clearInterval(this.timer);
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.editTimer);
+    if (this.channel) this.channel.close();
+  }
+
+  /** After an edit: sync soon (edits typed quickly go together). */
+  afterEdit() {
+    clearTimeout(this.editTimer);
+    this.editTimer = setTimeout(() => this.syncNow("edit"), 1200);
+  }
+
+  async syncNow(reason) {
+    if (!navigator.onLine) { this.emit("status"); return; }
+    if (this.running) { this.again = true; return; }
+    this.running = true;
+    this.emit("status");
+    try {
+      const run = () => this._sync(reason);
+      if (navigator.locks) {
+        await navigator.locks.request("eiso-sync-" + this.store.username, { ifAvailable: true }, async (lock) => {
+          if (lock) await run(); // null: another tab is syncing right now
+        });
+      } else {
+        await run();
+      }
+      this.failures = 0;
+      await this.store.kvSet("last_error", null);
+    } catch (err) {
+      if (err instanceof AuthNeeded) {
+        await this.store.kvSet("auth_needed", true);
+        this.emit("auth");
+      } else {
+        this.failures += 1;
+        const wait = Math.min(MAX_BACKOFF_MS, 5000 * 2 ** (this.failures - 1)) * (0.75 + Math.random() * 0.5);
+        clearTimeout(this.retryTimer);
+        this.retryTimer = setTimeout(() => this.syncNow("retry"), wait);
+        await this.store.kvSet("last_error", { message: err.message || String(err), at_ms: Date.now(), retry_ms: Date.now() + wait });
+      }
+    } finally {
+      this.running = false;
+      this.emit("status");
+      this.emit("changed");
+      if (this.channel) this.channel.postMessage("changed");
+      if (this.again) { this.again = false; setTimeout(() => this.syncNow("again"), 0); }
+    }
+  }
+
+  async _sync() {
+    if (await this.store.kvGet("revoked")) return;
+    const deviceId = await this.ensureDevice();
+    await this.push(deviceId);
+    await this.pull(deviceId);
+    await this.fetchTemplates();
+    await this.store.kvSet("last_sync_ms", Date.now());
+    await this.store.kvSet("auth_needed", false);
+    this.emit("changed");
+    await this.uploadEvidence();
+    await this.store.kvSet("last_sync_ms", Date.now());
+  }
+
+  async ensureDevice() {
+    let id = await this.store.kvGet("device_id");
+    if (id) return id;
+    const name = "Trình duyệt " + (navigator.userAgentData?.platform || navigator.platform || "") + " – " + this.store.username;
+    const res = await api("POST", "/api/devices", { name: name.slice(0, 120) });
+    id = res.device_id;
+    // A new device numbers its edits from last_seq + 1; what already waits is renumbered in order.
+    await this.store.renumberOutbox((res.last_seq || 0) + 1);
+    await this.store.kvSet("device_id", id);
+    await this.store.kvSet("cursor", null);
+    return id;
+  }
+
+  async push(deviceId) {
+    for (let round = 0; round < 1000; round++) {
+      const batch = await this.store.outboxBatch(BATCH);
+      if (!batch.length) return;
+      const body = { protocol: PROTOCOL, device_id: deviceId, client_ms: Date.now(), edits: batch.map(wireEdit) };
+      let res;
+      try {
+        res = await this.post("/api/sync/push", body);
+      } catch (err) {
+        if (err.status === 404 && err.body?.error === "unknown_device") {
+          await this.store.kvSet("device_id", null);
+          deviceId = await this.ensureDevice();
+          continue;
+        }
+        if (err.status === 409 && err.body?.error === "sequence_gap") {
+          if (err.body.results) await this.store.applyResults(deviceId, err.body.results);
+          await this.store.renumberOutbox(err.body.expected_seq);
+          continue;
+        }
+        if (err.status === 403 && err.body?.error === "device_revoked") {
+          await this.store.kvSet("revoked", true);
+          this.emit("revoked");
+          throw new Error("Thiết bị này đã bị thu hồi; các thay đổi chưa gửi được giữ trên máy.");
+        }
+        if (err.status === 426) {
+          this.emit("update-needed");
+          throw new Error("Ứng dụng cần cập nhật để đồng bộ.");
+        }
+        throw err;
+      }
+      await this.store.applyResults(deviceId, res.results || []);
+      await this.store.kvSet("last_push_ms", Date.now());
+      this.emit("changed");
+    }
+  }
+
+  async post(path, body) {
+    const json = JSON.stringify(body);
+    if (this.gzipOk && json.length > 1024) {
+      try {
+        const gz = await new Response(new Blob([json]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer();
+        return await api("POST", path, gz, { "Content-Type": "application/json", "Content-Encoding": "gzip" });
+      } catch (err) {
+        // A server that cannot read gzip bodies says so with 400/415/422: send plain from now on.
+        if (![400, 415].includes(err.status) && !(err.status === 422 && err.body?.field === "body")) throw err;
+        this.gzipOk = false;
+      }
+    }
+    return api("POST", path, body);
+  }
+
+  async pull(deviceId) {
+    let keep = null; // a reset is a full snapshot over several pages: drop what none of them had
+    for (let page = 0; page < 10000; page++) {
+      const cursor = await this.store.kvGet("cursor");
+      const q = new URLSearchParams({ device_id: deviceId, limit: "500" });
+      if (cursor) q.set("cursor", cursor);
+      let res;
+      try {
+        res = await api("GET", "/api/sync/pull?" + q);
+      } catch (err) {
+        if (err.status === 404 && err.body?.error === "unknown_device") {
+          await this.store.kvSet("device_id", null);
+          deviceId = await this.ensureDevice();
+          continue;
+        }
+        throw err;
+      }
+      if (res.reset) keep = new Set();
+      if (keep) for (const c of res.checklists || []) keep.add(c.id);
+      await this.store.applyPull(res, deviceId);
+      await this.store.kvSet("server_offset_ms", (res.server_ms || Date.now()) - Date.now());
+      if (!res.more) break;
+    }
+    if (keep) await this.store.dropChecklistsExcept(keep);
+  }
+
+  async fetchTemplates() {
+    const have = new Set((await this.store.templates()).map((t) => t.id));
+    for (const c of await this.store.checklists()) {
+      if (!have.has(c.template_id)) {
+        const t = await api("GET", "/api/templates/" + c.template_id);
+        await this.store.putTemplate(t);
+        have.add(t.id);
+      }
+    }
+  }
+
+  /** Files go after the answers that name them, in chunks; a broken link resumes where it stopped. */
+  async uploadEvidence() {
+    for (const ev of await this.store.pendingUploads()) {
+      const status = await api("GET", `/api/evidence/${ev.sha256}/status`);
+      let offset = status.complete ? ev.size : status.received || 0;
+      while (offset < ev.size) {
+        const chunk = ev.blob.slice(offset, offset + CHUNK);
+        const q = new URLSearchParams({ offset: String(offset), size: String(ev.size), mime: ev.mime });
+        let res;
+        try {
+          res = await api("PUT", `/api/evidence/${ev.sha256}?${q}`, chunk, { "Content-Type": "application/octet-stream" });
+        } catch (err) {
+          if (err.status === 409 && typeof err.body?.received === "number") { offset = err.body.received; continue; }
+          throw err;
+        }
+        offset = res.complete ? ev.size : res.received;
+        this.uploadProgress.set(ev.sha256, offset / ev.size);
+        await this.store.markUpload(ev.sha256, offset, res.complete);
+        this.emit("upload", { sha256: ev.sha256, fraction: offset / ev.size });
+      }
+      await this.store.markUpload(ev.sha256, ev.size, true);
+      this.emit("upload", { sha256: ev.sha256, fraction: 1 });
+    }
+  }
+}
+
+function wireEdit(e) {
+  const out = { seq: e.seq, kind: e.kind, checklist_id: e.checklist_id, device_ms: e.device_ms };
+  if (e.kind === "answer") {
+    out.item_key = e.item_key;
+    out.base_version = e.base_version || 0;
+    if ("value" in e) out.value = e.value;
+    if ("note" in e) out.note = e.note;
+  } else if (e.kind === "status") {
+    out.action = e.action;
+    out.seen_version = e.seen_version;
+    if (e.comment) out.comment = e.comment;
+  } else if (e.kind === "resolve") {
+    delete out.checklist_id; // a resolve names only its conflict
+    out.conflict_id = e.conflict_id;
+    out.value = e.value;
+  }
+  return out;
+}
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.message) || "Lỗi máy chủ (" + status + ")");
+    this.status = status;
+    this.body = body;
+  }
+}
+
+/** fetch() with JSON in and out; 401 becomes AuthNeeded; a network failure says so in Vietnamese. */
+export async function api(method, path, body, headers = {}) {
+  const init = { method, headers: { Accept: "application/json", ...headers }, credentials: "same-origin" };
+  if (body !== undefined) {
+    if (body instanceof Blob || body instanceof ArrayBuffer) init.body = body;
+    else { init.body = JSON.stringify(body); init.headers["Content-Type"] = "application/json"; }
+  }
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch (err) {
+    const e = new Error("Không kết nối được máy chủ.");
+    e.network = true;
+    throw e;
+  }
+  let data = null;
+  const text = await res.text();
+  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+  if (res.status === 401) throw new AuthNeeded((data && data.message) || "Phiên đăng nhập đã hết hạn.");
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+export { sha256Hex };

@@ -1,0 +1,136 @@
+// DOM helpers (no innerHTML: text always goes through textContent), Vietnamese labels and formats.
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "class") el.className = v;
+    else if (k === "text") el.textContent = v;
+    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "dataset") Object.assign(el.dataset, v);
+    else if (v === true) el.setAttribute(k, "");
+    else el.setAttribute(k, String(v));
+  }
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+const TZ = "Asia/Ho_Chi_Minh";
+const dateFmt = new Intl.DateTimeFormat("vi-VN", { timeZone: TZ, day: "2-digit", month: "2-digit", year: "numeric" });
+const timeFmt = new Intl.DateTimeFormat("vi-VN", { timeZone: TZ, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+const partsFmt = new Intl.DateTimeFormat("en-CA", { timeZone: TZ, year: "numeric", month: "2-digit", day: "2-digit" });
+
+/** dd/mm/yyyy in Vietnam's time zone. */
+export function fmtDate(ms) {
+  if (ms === null || ms === undefined) return "";
+  const p = Object.fromEntries(dateFmt.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+  return `${p.day}/${p.month}/${p.year}`;
+}
+/** dd/mm/yyyy hh:mm in Vietnam's time zone. */
+export function fmtDateTime(ms) {
+  if (!ms) return "";
+  return fmtDate(ms) + " " + timeFmt.format(new Date(ms));
+}
+/** "2026-06-30" -> "30/06/2026" */
+export function fmtIsoDate(s) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s || "");
+  return m ? `${m[3]}/${m[2]}/${m[1]}` : s || "";
+}
+/** Today in Vietnam as {y, m, d}. */
+export function todayVN(now = Date.now()) {
+  const [y, m, d] = partsFmt.format(new Date(now)).split("-").map(Number);
+  return { y, m, d };
+}
+
+export function periodLabel(period) {
+  if (/^\d{4}-\d{2}$/.test(period)) return `Tháng ${period.slice(5)}/${period.slice(0, 4)}`;
+  if (/^\d{4}$/.test(period)) return `Năm ${period}`;
+  if (period === "once") return "Một lần";
+  return period;
+}
+
+export const STATUS = {
+  draft: "Đang điền",
+  submitted: "Đã nộp",
+  returned: "Bị trả lại",
+  approved: "Đã duyệt",
+};
+
+export const CHOICES = [
+  ["yes", "Có"],
+  ["no", "Không"],
+  ["partial", "Một phần"],
+  ["na", "Không áp dụng"],
+];
+
+export const REASONS = {
+  checklist_locked: "Phiếu đã nộp hoặc đã duyệt nên không sửa được.",
+  out_of_scope: "Phiếu này không thuộc phạm vi của bạn.",
+  not_found: "Không tìm thấy phiếu, mục hoặc xung đột.",
+  invalid_value: "Giá trị không hợp lệ.",
+  forbidden: "Tài khoản của bạn không có quyền làm việc này.",
+  bad_transition: "Không thể chuyển trạng thái phiếu từ trạng thái hiện tại.",
+  version_changed: "Phiếu đã thay đổi kể từ khi bạn xem.",
+  open_conflicts: "Phiếu còn xung đột chưa xử lý.",
+  conflict_closed: "Xung đột này đã được người khác xử lý.",
+};
+
+export function valueText(value, type) {
+  if (value === null || value === undefined || value === "") return "(trống)";
+  if (type === "choice") return (CHOICES.find(([v]) => v === value) || [null, String(value)])[1];
+  if (type === "date") return fmtIsoDate(value);
+  if (type === "evidence" && Array.isArray(value)) return value.map((f) => f.name).join(", ") || "(không có tệp)";
+  if (typeof value === "number") return value.toLocaleString("vi-VN");
+  return String(value);
+}
+
+export function isAnswered(value) {
+  if (value === null || value === undefined) return false;
+  if (typeof value === "string") return value.trim() !== "";
+  if (Array.isArray(value)) return value.length > 0;
+  return true;
+}
+
+export function fmtSize(n) {
+  if (n < 1024) return n + " B";
+  if (n < 1024 * 1024) return (n / 1024).toFixed(0) + " KB";
+  return (n / 1024 / 1024).toFixed(1).replace(".", ",") + " MB";
+}
+
+export function progressBar(done, total, label) {
+  const pct = total ? Math.round((done * 100) / total) : 0;
+  return h("div", { class: "progress" },
+    h("progress", { max: String(total || 1), value: String(done), "aria-label": label }),
+    h("span", { class: "progress-text", text: `${done}/${total} mục · ${pct}%` }));
+}
+
+let toastTimer;
+export function toast(message) {
+  const el = document.getElementById("toast");
+  el.textContent = message;
+  el.classList.add("show");
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => el.classList.remove("show"), 3500);
+}
+
+/** A modal confirmation with <dialog>; resolves to the chosen button's value or null. */
+export function confirmDialog({ title, body, buttons }) {
+  return new Promise((resolve) => {
+    const titleId = "dlg-" + Math.random().toString(36).slice(2);
+    const dlg = h("dialog", { class: "dialog", "aria-labelledby": titleId },
+      h("h2", { id: titleId, text: title }),
+      ...[].concat(body).map((p) => (p instanceof Node ? p : h("p", { text: p }))),
+      h("div", { class: "dialog-actions" },
+        buttons.map((b) => h("button", {
+          type: "button", class: b.primary ? "btn primary" : b.danger ? "btn danger" : "btn",
+          onclick: () => { dlg.close(); dlg.remove(); resolve(b.value); },
+        }, b.label))));
+    dlg.addEventListener("cancel", () => { dlg.remove(); resolve(null); });
+    document.body.append(dlg);
+    dlg.showModal();
+  });
+}
+
+export function clear(el) { while (el.firstChild) el.firstChild.remove(); }

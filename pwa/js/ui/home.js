@@ -1,0 +1,147 @@
+import { api } from "../sync.js";
+import { h, clear, fmtDate, fmtDateTime, todayVN, periodLabel, STATUS, progressBar, isAnswered, toast } from "./common.js";
+
+const DAY = 86400000;
+
+/** Coming deadlines, computed on the phone in Vietnam's calendar: the 22nd monthly, 30 June yearly. */
+export function comingDeadlines(now = Date.now()) {
+  const t = todayVN(now);
+  const vnMidnight = (y, m, d) => Date.UTC(y, m - 1, d) - 7 * 3600000; // 00:00 in UTC+7 (no DST)
+  const today = vnMidnight(t.y, t.m, t.d);
+  let my = t.y, mm = t.m;
+  if (t.d > 22) { mm += 1; if (mm > 12) { mm = 1; my += 1; } }
+  // The monthly report due on the 22nd covers the month it is due in.
+  const monthly = { kind: "month", title: "Báo cáo tình hình hằng tháng", due: vnMidnight(my, mm, 22),
+    period: `${my}-${String(mm).padStart(2, "0")}` };
+  let ay = t.y;
+  if (t.m > 6 || (t.m === 6 && t.d > 30)) ay += 1;
+  const annual = { kind: "year", title: "Báo cáo năm", due: vnMidnight(ay, 6, 30), period: String(ay) };
+  return [monthly, annual].map((d) => ({ ...d, days: Math.round((d.due - today) / DAY) }))
+    .sort((a, b) => a.due - b.due);
+}
+
+export async function checklistSummaries(store) {
+  const list = await store.checklists();
+  const answers = await store.allAnswers();
+  const conflicts = await store.conflicts();
+  const out = [];
+  for (const c of list) {
+    const t = await store.template(c.template_id);
+    const items = t ? t.items : [];
+    const answered = answers.filter((a) => a.checklist_id === c.id && isAnswered(a.value)
+      && items.some((i) => i.key === a.item_key)).length;
+    out.push({ c, t, answered, total: items.length, conflicts: conflicts.filter((x) => x.checklist_id === c.id).length });
+  }
+  out.sort((a, b) => (b.c.local_ms || b.c.updated_ms || 0) - (a.c.local_ms || a.c.updated_ms || 0));
+  return out;
+}
+
+export async function renderHome(main, ctx) {
+  const { store, user } = ctx;
+  document.title = "Trang chủ – e-ISO Xã";
+  const summaries = await checklistSummaries(store);
+  const waiting = await store.outboxCount();
+  const files = (await store.pendingUploads()).length;
+  const rejected = (await store.rejected()).length;
+  const lastSync = await store.kvGet("last_sync_ms");
+  const persisted = await store.kvGet("persisted");
+  const openConflicts = summaries.reduce((s, x) => s + x.conflicts, 0);
+
+  const frag = [];
+  frag.push(h("h1", { text: "Xin chào, " + (user.full_name || user.username) }));
+  frag.push(h("section", { class: "card", "aria-labelledby": "h-unit" },
+    h("h2", { id: "h-unit", text: "Đơn vị của tôi" }),
+    h("p", { class: "unit-name", text: user.unit ? user.unit.name : "" }),
+    h("p", { class: "muted", text: "Tài khoản: " + user.username })));
+
+  const syncLines = [
+    h("p", {}, h("strong", { text: waiting + files ? `${waiting + files} thay đổi đang chờ gửi` : "Không có gì chờ gửi" })),
+    h("p", { class: "muted", text: lastSync ? "Đồng bộ thành công lần cuối: " + fmtDateTime(lastSync) : "Chưa đồng bộ lần nào" }),
+  ];
+  if (rejected) syncLines.push(h("p", { class: "notice error", text: `${rejected} thay đổi bị máy chủ từ chối — xem lý do.` }));
+  if (openConflicts) syncLines.push(h("p", { class: "notice warn", text: `${openConflicts} xung đột cần xử lý.` }));
+  if (persisted === false) syncLines.push(h("p", { class: "notice warn", text: "Trình duyệt chưa cho phép lưu trữ lâu dài: hãy cài ứng dụng lên màn hình chính và gửi dữ liệu thường xuyên." }));
+  frag.push(h("section", { class: "card", "aria-labelledby": "h-sync" },
+    h("h2", { id: "h-sync", text: "Đồng bộ" }), ...syncLines,
+    h("a", { class: "btn", href: "#/outbox" }, "Xem hàng đợi gửi")));
+
+  const deadlines = comingDeadlines();
+  frag.push(h("section", { class: "card", "aria-labelledby": "h-dl" },
+    h("h2", { id: "h-dl", text: "Hạn sắp tới" }),
+    h("ul", { class: "deadlines" }, deadlines.map((d) => {
+      const done = summaries.find((s) => s.t && s.t.period_kind === d.kind && s.c.period === d.period
+        && ["submitted", "approved"].includes(s.c.status));
+      const soon = d.days <= 5;
+      return h("li", { class: done ? "done" : soon ? "soon" : "" },
+        h("span", { class: "dl-title", text: d.title }),
+        h("span", { class: "dl-date", text: "Hạn " + fmtDate(d.due) + (done ? " · đã nộp" : d.days === 0 ? " · hôm nay" : ` · còn ${d.days} ngày`) }));
+    }))));
+
+  const list = h("ul", { class: "checklists" });
+  for (const s of summaries) {
+    const title = s.t ? s.t.title : "Phiếu " + (s.c.template_code || "");
+    list.append(h("li", {},
+      h("a", { class: "cl-link", href: "#/c/" + s.c.id },
+        h("span", { class: "cl-title", text: title }),
+        h("span", { class: "cl-meta" },
+          h("span", { class: "badge " + s.c.status, text: STATUS[s.c.status] || s.c.status }),
+          " ", periodLabel(s.c.period),
+          s.conflicts ? h("span", { class: "badge conflict", text: ` ${s.conflicts} xung đột` }) : null),
+        progressBar(s.answered, s.total, "Tiến độ " + title))));
+  }
+  frag.push(h("section", { "aria-labelledby": "h-cl" },
+    h("h2", { id: "h-cl", text: "Phiếu của tôi" }),
+    summaries.length ? list : h("p", { class: "muted", text: "Chưa có phiếu nào. Tạo phiếu mới khi có mạng." })));
+
+  frag.push(await newChecklistForm(ctx));
+  frag.push(h("p", { class: "footer-actions" },
+    h("button", { type: "button", class: "btn", onclick: () => ctx.logout() }, "Đăng xuất")));
+
+  clear(main);
+  main.append(...frag);
+}
+
+async function newChecklistForm(ctx) {
+  const { store, user } = ctx;
+  let templates = (await store.kvGet("template_list")) || [];
+  if (navigator.onLine) {
+    try {
+      templates = (await api("GET", "/api/templates")).templates;
+      await store.kvSet("template_list", templates);
+    } catch { /* offline or expired: the cached list */ }
+  }
+  const select = h("select", { id: "new-template", name: "template" },
+    templates.map((t) => h("option", { value: String(t.id) }, t.title)));
+  const button = h("button", { type: "submit", class: "btn primary", disabled: !templates.length }, "Tạo phiếu");
+  const form = h("form", { class: "card form", "aria-labelledby": "h-new" },
+    h("h2", { id: "h-new", text: "Tạo phiếu mới" }),
+    h("div", { class: "field" }, h("label", { for: "new-template", text: "Mẫu phiếu" }), select),
+    h("p", { class: "muted", text: "Kỳ báo cáo được chọn theo tháng hoặc năm hiện tại. Cần có mạng." }),
+    button);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const t = templates.find((x) => String(x.id) === select.value);
+    if (!t) return;
+    const now = todayVN();
+    const period = t.period_kind === "month" ? `${now.y}-${String(now.m).padStart(2, "0")}`
+      : t.period_kind === "year" ? String(now.y) : "once";
+    button.disabled = true;
+    try {
+      const c = await api("POST", "/api/checklists", { unit_id: user.unit.id, template_id: t.id, period });
+      await store.db.put("checklists", { ...c, template_code: t.code });
+      ctx.syncer.syncNow("create");
+      await ctx.syncer.fetchTemplates().catch(() => {});
+      ctx.go("#/c/" + c.id);
+    } catch (err) {
+      if (err.status === 409 && err.body && err.body.checklist_id) {
+        toast("Đơn vị đã có phiếu này cho kỳ " + periodLabel(period) + ".");
+        await ctx.syncer.syncNow("open-existing");
+        ctx.go("#/c/" + err.body.checklist_id);
+      } else {
+        toast(err.message || "Không tạo được phiếu.");
+      }
+      button.disabled = false;
+    }
+  });
+  return form;
+}

@@ -1,0 +1,117 @@
+import { h, clear, fmtDateTime, fmtSize, valueText, REASONS, toast } from "./common.js";
+
+const KIND = { answer: "Trả lời", status: "Nộp / trạng thái", resolve: "Xử lý xung đột" };
+
+async function itemLabel(store, checklistId, key) {
+  const c = await store.checklist(checklistId);
+  const t = c && (await store.template(c.template_id));
+  const item = t && t.items.find((i) => i.key === key);
+  return { title: t ? t.title : "Phiếu", label: item ? item.label : key || "", type: item ? item.type : "text" };
+}
+
+export async function renderOutbox(main, ctx) {
+  const { store, syncer } = ctx;
+  document.title = "Hàng đợi gửi – e-ISO Xã";
+  const outbox = await store.outbox();
+  const uploads = await store.pendingUploads();
+  const rejected = await store.rejected();
+  const lastSync = await store.kvGet("last_sync_ms");
+  const lastError = await store.kvGet("last_error");
+  const authNeeded = await store.kvGet("auth_needed");
+  const persisted = await store.kvGet("persisted");
+
+  const status = [
+    h("p", { class: "big-count" }, h("strong", { id: "waiting-count", text: String(outbox.length) }), " thay đổi đang chờ gửi"),
+    h("p", { text: uploads.length ? `${uploads.length} tệp minh chứng chờ tải lên` : "Không có tệp chờ tải lên" }),
+    h("p", { class: "muted", id: "last-sync", text: lastSync ? "Đồng bộ thành công lần cuối: " + fmtDateTime(lastSync) : "Chưa đồng bộ lần nào" }),
+    h("p", { class: "muted", text: navigator.onLine ? "Đang có mạng." : "Đang không có mạng: thay đổi được giữ trên máy và tự gửi khi có mạng." }),
+  ];
+  if (authNeeded) status.push(h("p", { class: "notice warn", text: "Phiên đăng nhập đã hết hạn: đăng nhập lại để gửi." }));
+  if (lastError && lastError.message) {
+    status.push(h("p", { class: "notice warn", text: `Lần gửi trước không thành công: ${lastError.message}` +
+      (lastError.retry_ms ? ` Sẽ thử lại lúc ${fmtDateTime(lastError.retry_ms).slice(11)}.` : "") }));
+  }
+  status.push(h("p", { class: "muted", text: persisted ? "Dữ liệu trên máy được lưu lâu dài." : "Trình duyệt chưa cho lưu trữ lâu dài; nên cài ứng dụng lên màn hình chính." }));
+  const sendBtn = h("button", { type: "button", class: "btn primary wide", disabled: !navigator.onLine },
+    navigator.onLine ? "Gửi ngay" : "Gửi ngay (cần có mạng)");
+  sendBtn.addEventListener("click", async () => {
+    sendBtn.disabled = true;
+    sendBtn.textContent = "Đang gửi…";
+    await syncer.syncNow("manual");
+    toast((await store.outboxCount()) ? "Chưa gửi hết; sẽ thử lại." : "Đã gửi hết.");
+    ctx.refresh();
+  });
+
+  const frag = [
+    h("p", { class: "crumb" }, h("a", { href: "#/" }, "← Trang chủ")),
+    h("h1", { text: "Hàng đợi gửi" }),
+    h("section", { class: "card", "aria-labelledby": "h-st" }, h("h2", { id: "h-st", text: "Tình trạng" }), ...status, sendBtn),
+  ];
+
+  if (uploads.length) {
+    frag.push(h("section", { class: "card", "aria-labelledby": "h-up" }, h("h2", { id: "h-up", text: "Tệp đang tải lên" }),
+      h("ul", { class: "files" }, uploads.map((u) => {
+        const pct = Math.round(((u.uploaded || 0) * 100) / (u.size || 1));
+        return h("li", { class: "file" }, h("div", { class: "file-info" },
+          h("span", { class: "file-name", text: u.name }),
+          h("span", { class: "muted", text: `${fmtSize(u.size)} · ${pct}%` }),
+          h("progress", { max: "100", value: String(pct), "aria-label": "Tải lên " + u.name })));
+      }))));
+  }
+
+  const rejItems = [];
+  for (const r of rejected) {
+    const info = await itemLabel(store, r.checklist_id, r.item_key);
+    const retry = h("button", { type: "button", class: "btn small", disabled: !r.edit || r.kind !== "answer" }, "Thử lại");
+    retry.addEventListener("click", async () => {
+      const e = r.edit;
+      const fields = {};
+      if ("value" in e) fields.value = e.value;
+      if ("note" in e) fields.note = e.note;
+      await store.recordEdit({ kind: "answer", checklist_id: e.checklist_id, item_key: e.item_key, ...fields });
+      await store.dismissRejected(r.id);
+      syncer.afterEdit();
+      toast("Đã đưa lại vào hàng đợi.");
+      ctx.refresh();
+    });
+    const dismiss = h("button", { type: "button", class: "btn small" }, "Đã hiểu, ẩn đi");
+    dismiss.addEventListener("click", async () => { await store.dismissRejected(r.id); ctx.refresh(); });
+    rejItems.push(h("li", { class: "rejected" },
+      h("p", {}, h("strong", { text: KIND[r.kind] || r.kind }), " · ", info.title, info.label ? " · " + info.label : ""),
+      r.edit && "value" in r.edit ? h("p", { class: "muted", text: "Giá trị: " + valueText(r.edit.value, info.type) }) : null,
+      h("p", { class: "reason", text: "Lý do: " + (r.message || REASONS[r.reason] || r.reason) }),
+      h("p", { class: "row" }, retry, dismiss)));
+  }
+  frag.push(h("section", { class: "card", "aria-labelledby": "h-rej" },
+    h("h2", { id: "h-rej", text: "Thay đổi bị từ chối" }),
+    rejItems.length ? h("ul", { class: "plain" }, rejItems)
+      : h("p", { class: "muted", text: "Không có thay đổi nào bị từ chối." })));
+
+  const conflicts = await store.conflicts();
+  if (conflicts.length) {
+    const items = [];
+    for (const x of conflicts) {
+      const info = await itemLabel(store, x.checklist_id, x.item_key);
+      items.push(h("li", {}, h("a", { href: `#/c/${x.checklist_id}` }, `${info.title}: ${info.label}`),
+        h("span", { class: "muted", text: ` — ${x.winner_by} và ${x.loser_by}` })));
+    }
+    frag.push(h("section", { class: "card", "aria-labelledby": "h-conf" },
+      h("h2", { id: "h-conf", text: "Xung đột cần xử lý" }), h("ul", { class: "plain" }, items)));
+  }
+
+  const waitItems = [];
+  for (const e of outbox.slice(0, 50)) {
+    const info = await itemLabel(store, e.checklist_id, e.item_key);
+    const what = e.kind === "answer"
+      ? ("value" in e ? valueText(e.value, info.type) : "Ghi chú: " + (e.note || "(trống)"))
+      : e.kind === "status" ? "Nộp phiếu" : "Chọn: " + valueText(e.value, info.type);
+    waitItems.push(h("li", {}, h("span", { text: `${info.label || info.title}` }), h("span", { class: "muted", text: " → " + what + " · " + fmtDateTime(e.device_ms) })));
+  }
+  frag.push(h("section", { class: "card", "aria-labelledby": "h-wait" },
+    h("h2", { id: "h-wait", text: "Đang chờ gửi" }),
+    waitItems.length ? h("ol", { class: "plain" }, waitItems) : h("p", { class: "muted", text: "Không có gì đang chờ." }),
+    outbox.length > 50 ? h("p", { class: "muted", text: `… và ${outbox.length - 50} thay đổi khác` }) : null));
+
+  clear(main);
+  main.append(...frag);
+}
