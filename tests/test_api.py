@@ -139,7 +139,7 @@ async def test_unit_page_form_creates_a_checklist_and_shows_it(login):
     r = await xa.post(f"/units/{uid}/checklists", data={"template_id": str(tid), "period": "2026-11"})
     assert r.status_code == 303
     page = await xa.get(r.headers["location"])
-    assert page.status_code == 200 and "2026-11" in page.text
+    assert page.status_code == 200 and "Tháng 11/2026" in page.text
     # The same again leads to the existing checklist; a bad period explains itself and writes nothing.
     again = await xa.post(f"/units/{uid}/checklists", data={"template_id": str(tid), "period": "2026-11"})
     assert again.headers["location"] == r.headers["location"]

@@ -47,7 +47,17 @@ def vn_datetime_ms(ms: int | None) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).astimezone(VN).strftime("%H:%M %d/%m/%Y")
 
 
+def period_label(period: str) -> str:
+    """"2026-11" → "Tháng 11/2026", "2026" → "Năm 2026", "once" → "Một lần"."""
+    if period == "once":
+        return "Một lần"
+    if len(period) == 7 and period[4] == "-":
+        return f"Tháng {period[5:]}/{period[:4]}"
+    return f"Năm {period}"
+
+
 templates.env.filters["vn_date"] = vn_date
+templates.env.filters["period_label"] = period_label
 templates.env.filters["vn_datetime_ms"] = vn_datetime_ms
 templates.env.globals.update(
     STATUS_LABELS=STATUS_LABELS, CHECKLIST_STATUS_LABELS=CHECKLIST_STATUS_LABELS,
