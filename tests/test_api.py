@@ -160,3 +160,12 @@ async def test_demo_checklists_are_made_once(seeded):
 
     assert await ensure_demo_checklists() == 6
     assert await ensure_demo_checklists() == 0
+
+
+def test_answers_read_in_words_on_pages():
+    from server.pages.render import answer_label
+
+    assert answer_label("partial", "choice") == "Một phần"
+    assert answer_label("2026-11-22", "date") == "22/11/2026"
+    assert answer_label([{"sha256": "ab" * 32, "name": "quyet-dinh.jpg"}], "evidence") == "quyet-dinh.jpg"
+    assert answer_label(None, "text") == ""

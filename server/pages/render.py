@@ -56,7 +56,24 @@ def period_label(period: str) -> str:
     return f"Năm {period}"
 
 
+CHOICE_LABELS = {"yes": "Có", "no": "Không", "partial": "Một phần", "na": "Không áp dụng"}
+
+
+def answer_label(value, item_type: str) -> str:
+    """How an answer reads on a page: choices in words, dates as dd/mm/yyyy, evidence by file name."""
+    if value is None:
+        return ""
+    if item_type == "choice":
+        return CHOICE_LABELS.get(value, str(value))
+    if item_type == "date" and isinstance(value, str) and len(value) == 10:
+        return f"{value[8:10]}/{value[5:7]}/{value[:4]}"
+    if item_type == "evidence" and isinstance(value, list):
+        return ", ".join(str(v.get("name") or v.get("sha256", "")[:12]) for v in value if isinstance(v, dict))
+    return str(value)
+
+
 templates.env.filters["vn_date"] = vn_date
+templates.env.filters["answer_label"] = answer_label
 templates.env.filters["period_label"] = period_label
 templates.env.filters["vn_datetime_ms"] = vn_datetime_ms
 templates.env.globals.update(
