@@ -52,7 +52,7 @@ class SyncClient:
                  transport: Optional[httpx.AsyncBaseTransport] = None, clock: Callable[[], int] | None = None,
                  batch_size: int = 500, use_gzip: bool = True, timeout: float = 60.0) -> None:
         self.path = str(path)
-        self.db = sqlite3.connect(self.path, isolation_level=None)
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
         self.clock = clock or (lambda: int(time.time() * 1000))
