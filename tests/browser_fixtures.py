@@ -193,14 +193,28 @@ def login(page, username: str, password: str = PASSWORD) -> None:
     page.wait_for_selector("#h-unit")
 
 
+def poll(page, js: str, arg=None, timeout: float = 15000, interval: float = 0.1):
+    """Until the (possibly async) function `js` returns something truthy. Playwright's wait_for_function
+    does not await a returned promise (a promise is truthy), so this polls with evaluate."""
+    end = time.time() + timeout / 1000
+    while True:
+        value = page.evaluate(js, arg)
+        if value:
+            return value
+        if time.time() > end:
+            raise AssertionError(f"timed out after {timeout} ms waiting for: {js}")
+        time.sleep(interval)
+
+
 def wait_synced(page, timeout: float = 15000) -> None:
-    """Until nothing waits in the outbox and no upload is pending (the status chip says so)."""
-    page.wait_for_function("""async () => {
+    """Until nothing waits in the outbox, no upload is pending and no sync runs."""
+    poll(page, """async () => {
         const c = window.__eiso;
-        if (!c || !c.store) return false;
+        if (!c || !c.store || !c.syncer) return false;
         const n = await c.store.outboxCount();
         const up = (await c.store.pendingUploads()).length;
-        return n === 0 && up === 0 && !c.syncer.running;
+        const last = await c.store.kvGet('last_sync_ms');
+        return n === 0 && up === 0 && !c.syncer.running && !!last;
     }""", timeout=timeout)
 
 

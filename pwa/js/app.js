@@ -54,7 +54,9 @@ async function startSession(user, { fromLogin = true } = {}) {
     pending = setTimeout(() => {
       updateChip();
       const active = document.activeElement;
-      if (active && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName) && main.contains(active)) return;
+      const typing = active && main.contains(active) && (active.tagName === "TEXTAREA"
+        || (active.tagName === "INPUT" && !["radio", "checkbox", "file", "button", "submit"].includes(active.type)));
+      if (typing) { rerender(); return; } // try again once the user leaves the field
       if (document.querySelector("dialog[open]")) return;
       ctx.refresh();
     }, 300);

@@ -20,6 +20,26 @@ export function comingDeadlines(now = Date.now()) {
     .sort((a, b) => a.due - b.due);
 }
 
+/** The server's deadlines for my unit (cached for offline use), days counted again today; else computed. */
+async function deadlinesFor(store) {
+  let cached = await store.kvGet("deadlines");
+  if (navigator.onLine) {
+    try {
+      cached = (await api("GET", "/api/deadlines")).deadlines;
+      await store.kvSet("deadlines", cached);
+    } catch { /* offline or expired */ }
+  }
+  if (!cached || !cached.length) return comingDeadlines();
+  const t = todayVN();
+  const today = Date.UTC(t.y, t.m - 1, t.d);
+  return cached.map((d) => {
+    const [y, m, day] = d.due.split("-").map(Number);
+    const due = Date.UTC(y, m - 1, day);
+    return { title: d.title, due: due - 7 * 3600000, days: Math.round((due - today) / DAY), kind: null,
+      template_code: d.template_code };
+  }).filter((d) => d.days >= -31).slice(0, 4);
+}
+
 export async function checklistSummaries(store) {
   const list = await store.checklists();
   const answers = await store.allAnswers();
@@ -65,16 +85,16 @@ export async function renderHome(main, ctx) {
     h("h2", { id: "h-sync", text: "Đồng bộ" }), ...syncLines,
     h("a", { class: "btn", href: "#/outbox" }, "Xem hàng đợi gửi")));
 
-  const deadlines = comingDeadlines();
+  const deadlines = await deadlinesFor(store);
   frag.push(h("section", { class: "card", "aria-labelledby": "h-dl" },
     h("h2", { id: "h-dl", text: "Hạn sắp tới" }),
     h("ul", { class: "deadlines" }, deadlines.map((d) => {
-      const done = summaries.find((s) => s.t && s.t.period_kind === d.kind && s.c.period === d.period
-        && ["submitted", "approved"].includes(s.c.status));
-      const soon = d.days <= 5;
+      const done = summaries.find((s) => s.t && (d.template_code ? s.t.code === d.template_code
+        : s.t.period_kind === d.kind && s.c.period === d.period) && ["submitted", "approved"].includes(s.c.status));
+      const soon = d.days <= 7;
       return h("li", { class: done ? "done" : soon ? "soon" : "" },
         h("span", { class: "dl-title", text: d.title }),
-        h("span", { class: "dl-date", text: "Hạn " + fmtDate(d.due) + (done ? " · đã nộp" : d.days === 0 ? " · hôm nay" : ` · còn ${d.days} ngày`) }));
+        h("span", { class: "dl-date", text: "Hạn " + fmtDate(d.due) + (done ? " · đã nộp" : d.days === 0 ? " · hôm nay" : d.days < 0 ? ` · quá hạn ${-d.days} ngày` : ` · còn ${d.days} ngày`) }));
     }))));
 
   const list = h("ul", { class: "checklists" });
