@@ -126,7 +126,9 @@ def live_server(tmp_path_factory):
         proc.kill()
 
 
-@pytest.fixture(scope="session")
+# Module scope: sync Playwright runs its own event loop in this thread, which pytest-asyncio's session
+# loop must not meet in later (async) test modules.
+@pytest.fixture(scope="module")
 def playwright_instance():
     need_chromium()
     from playwright.sync_api import sync_playwright
@@ -135,7 +137,7 @@ def playwright_instance():
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_instance):
     b = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield b
