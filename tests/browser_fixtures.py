@@ -71,6 +71,13 @@ class LiveServer:
             assert r.status_code == 201, r.text
         return c
 
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
     def sql(self, query: str, params: tuple = ()) -> list[tuple]:
         with sqlite3.connect(self.db_path) as conn:
             return conn.execute(query, params).fetchall()
@@ -85,21 +92,21 @@ def _env(db_path: Path, evidence: Path) -> dict:
     return env
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    need_chromium()
-    tmp = tmp_path_factory.mktemp("live")
+def start_live_server(tmp: Path) -> LiveServer:
+    """Seed a fresh SQLite database in `tmp` and run the server on a free port (stop with .stop())."""
     db_path, evidence = tmp / "eiso.sqlite3", tmp / "evidence"
     env = _env(db_path, evidence)
     run = lambda *args: subprocess.run([sys.executable, "-m", "server.cli", *args], cwd=ROOT, env=env,  # noqa: E731
                                        capture_output=True, text=True, timeout=300)
     r = run("seed", "--demo")
-    assert r.returncode == 0, r.stdout + r.stderr
+    if r.returncode:
+        raise RuntimeError("seed failed:\n" + r.stdout + r.stderr)
     with sqlite3.connect(db_path) as conn:
         code = conn.execute('SELECT unit.code FROM "user" JOIN unit ON unit.id = "user".unit_id '
                             'WHERE "user".username = ?', ("xa.iatoi",)).fetchone()[0]
     r = run("createuser", SECOND_OFFICIAL, "--role", "official", "--unit", code, "--full-name", "Trần Thị Lan")
-    assert r.returncode == 0, r.stdout + r.stderr
+    if r.returncode:
+        raise RuntimeError("createuser failed:\n" + r.stdout + r.stderr)
     port = free_port()
     log = tmp / "server.log"
     with open(log, "w") as out:
@@ -115,15 +122,20 @@ def live_server(tmp_path_factory):
             pass
         if proc.poll() is not None or time.time() > deadline:
             proc.kill()
-            pytest.fail("server did not start:\n" + log.read_text())
+            raise RuntimeError("server did not start:\n" + log.read_text())
         time.sleep(0.2)
-    server = LiveServer(base, db_path, evidence, proc, log)
-    yield server
-    proc.terminate()
+    return LiveServer(base, db_path, evidence, proc, log)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    need_chromium()
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        server = start_live_server(tmp_path_factory.mktemp("live"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield server
+    server.stop()
 
 
 # Module scope: sync Playwright runs its own event loop in this thread, which pytest-asyncio's session

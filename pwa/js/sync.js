@@ -193,13 +193,9 @@ export class Syncer extends EventTarget {
 
   async fetchTemplates() {
     const have = new Set((await this.store.templates()).map((t) => t.id));
-    for (const c of await this.store.checklists()) {
-      if (!have.has(c.template_id)) {
-        const t = await api("GET", "/api/templates/" + c.template_id);
-        await this.store.putTemplate(t);
-        have.add(t.id);
-      }
-    }
+    const missing = [...new Set((await this.store.checklists()).map((c) => c.template_id))].filter((id) => !have.has(id));
+    const fetched = await Promise.all(missing.map((id) => api("GET", "/api/templates/" + id)));
+    for (const t of fetched) await this.store.putTemplate(t);
   }
 
   /** Files go after the answers that name them, in chunks; a broken link resumes where it stopped. */

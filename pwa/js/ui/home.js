@@ -23,12 +23,8 @@ export function comingDeadlines(now = Date.now()) {
 /** The server's deadlines for my unit (cached for offline use), days counted again today; else computed. */
 async function deadlinesFor(store) {
   let cached = await store.kvGet("deadlines");
-  if (navigator.onLine) {
-    try {
-      cached = (await api("GET", "/api/deadlines")).deadlines;
-      await store.kvSet("deadlines", cached);
-    } catch { /* offline or expired */ }
-  }
+  const fresh = refreshOnce(store, "deadlines", async () => (await api("GET", "/api/deadlines")).deadlines);
+  if (!cached) cached = await fresh;
   if (!cached || !cached.length) return comingDeadlines();
   const t = todayVN();
   const today = Date.UTC(t.y, t.m - 1, t.d);
@@ -38,6 +34,16 @@ async function deadlinesFor(store) {
     return { title: d.title, due: due - 7 * 3600000, days: Math.round((due - today) / DAY), kind: null,
       template_code: d.template_code };
   }).filter((d) => d.days >= -31).slice(0, 4);
+}
+
+const refreshed = new Map();
+/** Fetch `key` again at most every 10 minutes, in the background: the screen never waits on the network
+ * when a cached copy exists (a 2G round trip is seconds). Resolves to the new value or null. */
+function refreshOnce(store, key, load) {
+  const last = refreshed.get(key) || 0;
+  if (!navigator.onLine || Date.now() - last < 600000) return Promise.resolve(null);
+  refreshed.set(key, Date.now());
+  return load().then(async (v) => { await store.kvSet(key, v); return v; }).catch(() => null);
 }
 
 export async function checklistSummaries(store) {
@@ -123,13 +129,9 @@ export async function renderHome(main, ctx) {
 
 async function newChecklistForm(ctx) {
   const { store, user } = ctx;
-  let templates = (await store.kvGet("template_list")) || [];
-  if (navigator.onLine) {
-    try {
-      templates = (await api("GET", "/api/templates")).templates;
-      await store.kvSet("template_list", templates);
-    } catch { /* offline or expired: the cached list */ }
-  }
+  let templates = await store.kvGet("template_list");
+  const fresh = refreshOnce(store, "template_list", async () => (await api("GET", "/api/templates")).templates);
+  if (!templates) templates = (await fresh) || [];
   const select = h("select", { id: "new-template", name: "template" },
     templates.map((t) => h("option", { value: String(t.id) }, t.title)));
   const button = h("button", { type: "submit", class: "btn primary", disabled: !templates.length }, "Tạo phiếu");
