@@ -86,11 +86,12 @@ class SyncClient:
 
     # ------------------------------------------------------------------ account and device
     async def login(self, username: str, password: str) -> None:
+        self.http.cookies.clear()
         r = await self.http.post("/api/session", json={"username": username, "password": password})
         if r.status_code != 201:
             raise SyncFailed(r.status_code, _body(r))
         self._set_meta("username", username)
-        self._set_meta("cookie", self.http.cookies.get("eiso_session", ""))
+        self._set_meta("cookie", next((c.value for c in self.http.cookies.jar if c.name == "eiso_session"), ""))
 
     async def register(self, name: str = "reference client") -> str:
         if self.device_id:

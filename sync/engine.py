@@ -216,14 +216,27 @@ async def _merge_batch(conn: Any, actor: Actor, scope: set[int], device_id: str,
     checklist_ids = {e.checklist_id for e in edits if not isinstance(e, ResolveEdit)}
     checklist_ids.update(c["checklist_id"] for c in conflicts.values())
     checklists: dict[str, dict] = {}
-    for r in await _fetch_in(conn, f"SELECT {', '.join(CHECKLIST_COLS)} FROM checklist WHERE id IN ({{in}})", checklist_ids):
+    # PostgreSQL: lock the checklists (in id order: no deadlocks) before reading their answers, so that two
+    # processes merging edits of one checklist take turns. Every answer change also updates its checklist.
+    lock = " ORDER BY id FOR UPDATE" if is_postgres(conn) else ""
+    for r in await _fetch_in(conn, f"SELECT {', '.join(CHECKLIST_COLS)} FROM checklist WHERE id IN ({{in}}){lock}",
+                             sorted(checklist_ids)):
         if r["unit_id"] in scope:
             checklists[r["id"]] = r
+    if conflicts and lock:  # read again under the lock: another process may have resolved one meanwhile
+        for r in await _fetch_in(conn, f"SELECT {', '.join(CONFLICT_COLS)} FROM conflict WHERE id IN ({{in}})", conflict_ids):
+            conflicts[r["id"]] = r
     answer_cl = {e.checklist_id for e in edits if isinstance(e, AnswerEdit)} | {c["checklist_id"] for c in conflicts.values()}
     answer_cl &= set(checklists)
     answers: dict[tuple[str, str], dict] = {}
     for r in await _fetch_in(conn, f"SELECT {', '.join(ANSWER_COLS)} FROM answer WHERE checklist_id IN ({{in}})", answer_cl):
         answers[(r["checklist_id"], r["item_key"])] = r
+    # Open conflicts per field: the same disagreement again (a device re-sending its losing value in a new
+    # edit) updates the open conflict instead of opening a second one.
+    open_by_field: dict[tuple[str, str, str], list[dict]] = {}
+    for r in await _fetch_in(conn, f"SELECT {', '.join(CONFLICT_COLS)} FROM conflict WHERE status = ? AND "
+                                   "checklist_id IN ({in})", answer_cl, ["open"]):
+        open_by_field.setdefault((r["checklist_id"], r["item_key"], r["field"]), []).append(r)
     approve_cl = {e.checklist_id for e in edits if isinstance(e, StatusEdit) and e.action == "approve"} & set(checklists)
     open_conflicts: dict[str, int] = {c: 0 for c in approve_cl}
     if approve_cl:
@@ -255,7 +268,7 @@ async def _merge_batch(conn: Any, actor: Actor, scope: set[int], device_id: str,
             reason = "out_of_scope"
         elif isinstance(e, AnswerEdit):
             reason = _answer(e, cl, actor, device_id, eff, received, types, answers, dirty_answers,
-                             new_conflicts, changes, res)
+                             new_conflicts, open_by_field, resolved, changes, res)
         elif isinstance(e, StatusEdit):
             d = transition(actor, cl["unit_id"], cl["status"], e.action, seen_version=e.seen_version,
                            version=cl["version"], open_conflicts=open_conflicts.get(cid, 0))
@@ -302,11 +315,10 @@ async def _merge_batch(conn: Any, actor: Actor, scope: set[int], device_id: str,
     if new_conflicts:
         await execute_many(conn, f"INSERT INTO conflict ({', '.join(CONFLICT_COLS)}) VALUES ({in_list(len(CONFLICT_COLS))})",
                            [[c[k] for k in CONFLICT_COLS] for c in new_conflicts])
-    if resolved:
-        await execute_many(conn, "UPDATE conflict SET status = ?, resolved_by = ?, resolved_ms = ?, resolved_value = ? "
-                                 "WHERE id = ?",
-                           [[c["status"], c["resolved_by"], c["resolved_ms"], c["resolved_value"], c["id"]]
-                            for c in resolved.values()])
+    if resolved:  # conflicts changed: resolved, or the same disagreement met again
+        upd = [k for k in CONFLICT_COLS if k not in ("id", "checklist_id", "item_key", "field", "created_ms")]
+        await execute_many(conn, f"UPDATE conflict SET {', '.join(k + ' = ?' for k in upd)} WHERE id = ?",
+                           [[*(c[k] for k in upd), c["id"]] for c in resolved.values()])
     await execute_many(conn, "INSERT INTO edit (device_id, seq, username, kind, checklist_id, item_key, payload, "
                              "device_ms, effective_ms, received_ms, outcome, reason, detail) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", edit_rows)
@@ -321,7 +333,8 @@ def _touch(cl: dict, received: int) -> None:
 
 
 def _answer(e: AnswerEdit, cl: dict, actor: Actor, device_id: str, eff: int, received: int, types: dict,
-            answers: dict, dirty: dict, new_conflicts: list, changes: list, res: dict) -> str:
+            answers: dict, dirty: dict, new_conflicts: list, open_by_field: dict, changed_conflicts: dict,
+            changes: list, res: dict) -> str:
     if not may_edit_answers(actor):
         return "forbidden"
     item_type = types.get(cl["template_id"], {}).get(e.item_key)
@@ -358,12 +371,23 @@ def _answer(e: AnswerEdit, cl: dict, actor: Actor, device_id: str, eff: int, rec
         res["won"] = m.won
         ids = []
         for rec in m.conflicts:
-            c = {"id": str(uuid.uuid4()), "checklist_id": cl["id"], "item_key": e.item_key, "field": rec.field,
-                 "winner_value": rec.winner.value, "winner_by": rec.winner.by, "winner_device": rec.winner.device,
-                 "winner_ms": rec.winner.ms, "loser_value": rec.loser.value, "loser_by": rec.loser.by,
-                 "loser_device": rec.loser.device, "loser_ms": rec.loser.ms, "status": "open", "resolved_by": "",
-                 "resolved_ms": None, "resolved_value": None, "created_ms": received}
-            new_conflicts.append(c)
+            sides = {"winner_value": rec.winner.value, "winner_by": rec.winner.by, "winner_device": rec.winner.device,
+                     "winner_ms": rec.winner.ms, "loser_value": rec.loser.value, "loser_by": rec.loser.by,
+                     "loser_device": rec.loser.device, "loser_ms": rec.loser.ms}
+            pair = {rec.winner.value, rec.loser.value}
+            same = [c for c in open_by_field.get((cl["id"], e.item_key, rec.field), ())
+                    if {c["winner_value"], c["loser_value"]} == pair]
+            if same:
+                c = same[0]
+                c.update(sides)
+                if c not in new_conflicts:
+                    changed_conflicts[c["id"]] = c
+            else:
+                c = {"id": str(uuid.uuid4()), "checklist_id": cl["id"], "item_key": e.item_key, "field": rec.field,
+                     **sides, "status": "open", "resolved_by": "", "resolved_ms": None, "resolved_value": None,
+                     "created_ms": received}
+                new_conflicts.append(c)
+                open_by_field.setdefault((cl["id"], e.item_key, rec.field), []).append(c)
             ids.append(c["id"])
             changes.append((cl["unit_id"], cl["id"], "conflict", c["id"]))
         res["conflict_id"] = ids[0]

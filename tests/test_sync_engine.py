@@ -290,3 +290,28 @@ async def test_convergence_many_devices(device):
     for d in devs[:3]:
         assert d.replica() == server
     assert (await Edit.all().count()) == 120
+
+
+async def test_same_disagreement_twice_keeps_one_conflict(device):
+    cid = await make_checklist("KT-147")
+    a, b = await device("xa.iatoi"), await device("xa.iatoi")
+    for c in (a, b):
+        await c.pull()
+    real = b.clock
+    b.clock = lambda: real() - 60_000  # B's edits were made a minute before A's
+    b.edit_answer(cid, "c4_1_context", "no")
+    b.edit_answer(cid, "c4_1_context", "no")  # the app saved the same choice twice
+    b.clock = real
+    a.edit_answer(cid, "c4_1_context", "yes")
+    await a.push()
+    assert [x["outcome"] for x in await b.push()] == ["conflict", "conflict"]
+    await b.pull()
+    assert len(b.conflicts(open_only=True)) == 1
+    b.edit_answer(cid, "c4_1_context", "no")  # and once more in a later push
+    await b.push()
+    await b.pull()
+    [conflict] = b.conflicts(open_only=True).values()
+    b.resolve(conflict["id"], "no")
+    await b.push()
+    await a.pull()
+    assert not a.conflicts(open_only=True) and a.answer(cid, "c4_1_context")["value"] == "no"
