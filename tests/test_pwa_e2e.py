@@ -233,3 +233,76 @@ def test_installable(playwright_instance, live_server, tmp_path):
         assert not manifest.get("errors"), manifest
     finally:
         ctx.close()
+
+
+def push_status(client, cid: str, action: str, comment: str = "") -> dict:
+    device = client.post("/api/devices", json={"name": "test"}).json()["device_id"]
+    version = client.get(f"/api/checklists/{cid}").json()["version"]
+    r = client.post("/api/sync/push", json={"protocol": 1, "device_id": device, "client_ms": 0, "edits": [
+        {"seq": 1, "kind": "status", "checklist_id": cid, "action": action, "seen_version": version,
+         "comment": comment, "device_ms": 0}]})
+    return r.json()["results"][0]
+
+
+def test_returned_checklist_expired_session_and_logout(new_context, live_server):
+    ctx = new_context()
+    page = ctx.new_page()
+    login(page, "xa.iatoi")
+    wait_synced(page)
+    cid = checklist_id(page, "self_assessment")
+    official, reviewer = live_server.client(SECOND_OFFICIAL), live_server.client("huyen.iahdrai")
+    assert push_status(official, cid, "submit")["outcome"] in ("applied", "merged")
+    result = push_status(reviewer, cid, "return", "Bổ sung minh chứng cho mục 4.1.")
+    assert result["outcome"] in ("applied", "merged"), result
+    # The reviewer's comment on one item (the review screens are another issue): written as they will be.
+    unit_id, = live_server.sql("SELECT unit_id FROM checklist WHERE id = ?", (cid,))[0]
+    live_server.sql("INSERT INTO answer (checklist_id, item_key, value, note, version, value_ms, value_by, value_device,"
+                    " value_seq, note_ms, note_by, note_device, note_seq, review_comment, updated_ms, value_version,"
+                    " note_version) VALUES (?, 'c4_1_context', NULL, '', 1, 0, '', '', 0, 0, '', '', 0, ?, 0, 0, 0)",
+                    (cid, "Chưa có văn bản xác định bối cảnh; đề nghị bổ sung."))
+    live_server.sql('INSERT INTO "change" (unit_id, checklist_id, entity, entity_key, op) VALUES (?, ?, ?, ?, ?)',
+                    (unit_id, cid, "answer", "c4_1_context", "upsert"))
+    sync_now(page)
+    wait_synced(page)
+    open_checklist(page, cid)
+    page.wait_for_selector("#i-c4_1_context .review")
+    assert "bổ sung" in page.inner_text("#i-c4_1_context .review")
+    assert "Bổ sung minh chứng" in page.inner_text("main")
+    shot(page, "09-checklist-returned")
+    axe_check(page, "checklist-returned")
+
+    # The session ends on the server (expired or revoked) while the phone edits: the edit stays, the app
+    # asks to log in again, and after logging in it goes.
+    live_server.sql("UPDATE session SET revoked_at = CURRENT_TIMESTAMP WHERE user_id = "
+                    "(SELECT id FROM \"user\" WHERE username = 'xa.iatoi')")
+    page.click("label[for='i-c4_1_context-yes']")
+    page.wait_for_selector("#auth-banner", timeout=20000)
+    assert page.evaluate("window.__eiso.store.outboxCount()") == 1
+    shot(page, "10-session-expired")
+    page.click("#auth-banner button")
+    page.wait_for_selector("#password")
+    assert page.input_value("#username") == "xa.iatoi"
+    shot(page, "11-login-again")
+    page.fill("#password", live_server.password)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#h-unit")
+    wait_synced(page)
+    answers = {a["item_key"]: a for a in live_server.client("xa.iatoi").get(f"/api/checklists/{cid}").json()["answers"]}
+    assert answers["c4_1_context"]["value"] == "yes"
+
+    # Logging out with unsent edits warns first and keeps them.
+    ctx.set_offline(True)
+    open_checklist(page, cid)
+    page.click("label[for='i-c4_2_interested_parties-yes']")
+    poll(page, "async () => (await window.__eiso.store.outboxCount()) === 1")
+    page.evaluate("location.hash = '#/'")
+    page.click("button:has-text('Đăng xuất')")
+    page.wait_for_selector("dialog[open]")
+    shot(page, "12-logout-warning")
+    axe_check(page, "logout-warning")
+    page.click("dialog button:has-text('Vẫn đăng xuất')")
+    page.wait_for_selector("#username")
+    count = page.evaluate("""async () => {
+        const {openUserDb} = await import('/app/js/db.js');
+        const s = await openUserDb('xa.iatoi'); const n = await s.outboxCount(); s.close(); return n; }""")
+    assert count == 1
