@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 from typing import Any, Callable
 
 import httpx
@@ -21,10 +20,6 @@ async def make_checklist(unit_code: str, template_code: str = "self_assessment",
     c = await create_checklist(await unit_id(unit_code), await template_id(template_code), PERIODS[template_code],
                                username)
     return c.id
-
-
-class ClockedClient(SyncClient):
-    """A client whose phone clock is off by `skew_ms` (time passes for real)."""
 
 
 @pytest_asyncio.fixture
@@ -51,7 +46,3 @@ async def device(app, seeded, tmp_path) -> Any:
             await c.close()
         except Exception:  # noqa: BLE001 - already closed by the test
             pass
-
-
-def db_path(tmp_path: Path, name: str) -> Path:
-    return tmp_path / f"{name}.sqlite3"
