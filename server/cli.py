@@ -119,9 +119,30 @@ def cmd_createuser(args, settings: Settings) -> None:
 
 
 def cmd_simulate(args, settings: Settings) -> None:
-    from sync.simulate import main as simulate_main
+    import json
 
-    simulate_main(args, settings, progress_bar)
+    from sync.simulate import simulate
+
+    if args.url is None:
+        asyncio.run(_migrated(settings))
+    password = settings.demo_password or (demo_password(settings)[0] if Path("data/demo-password").exists() else None)
+    async def run() -> dict:
+        try:
+            return await simulate(args.devices, args.units, args.edits, args.url, progress_bar,
+                                  username=args.user, password=password)
+        finally:  # an open aiosqlite connection would keep the process alive
+            await Tortoise.close_connections()
+
+    summary = asyncio.run(run())
+    print(json.dumps(summary, ensure_ascii=False, indent=2))
+    if summary.get("lost") or not summary.get("converged"):
+        raise SystemExit("Mô phỏng: có sửa đổi bị mất hoặc thiết bị chưa khớp với máy chủ.")
+
+
+async def _migrated(settings: Settings) -> None:
+    from .migrate import upgrade
+
+    await upgrade(settings.database_url)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -154,6 +175,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--units", type=int, default=10)
     p.add_argument("--edits", type=int, default=100, help="số sửa đổi mỗi thiết bị")
     p.add_argument("--url", help="địa chỉ máy chủ đang chạy; bỏ trống để chạy trong tiến trình")
+    p.add_argument("--user", default="admin", help="tài khoản dùng cho các thiết bị (mặc định: admin)")
     p.set_defaults(func=cmd_simulate)
 
     args = parser.parse_args(argv)

@@ -33,6 +33,11 @@ def test_seed_then_serve_answers_logins_and_units(tmp_path, database_url):
                           capture_output=True, text=True, timeout=180)
     assert seed.returncode == 0, seed.stderr
     assert "xa.iatoi" in seed.stdout and "mat-khau-demo" in seed.stdout
+    # `eiso simulate` in-process: devices edit offline, sync, and the summary says nothing was lost.
+    sim = subprocess.run([sys.executable, "-m", "server.cli", "simulate", "--devices", "3", "--units", "2",
+                          "--edits", "10"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    assert sim.returncode == 0, sim.stderr
+    assert '"lost": 0' in sim.stdout and '"converged": true' in sim.stdout
     server = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--log-level", "warning"], env=env,
                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{env['EISO_PORT']}"
