@@ -10,7 +10,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from starlette.requests import Request
 
 from .errors import ApiError
-from .models import LoginFailure, Session, Unit, User
+from .models import LoginFailure, Session, User
+from .tree import subtree_ids
 
 COOKIE = "eiso_session"
 # argon2id is memory-hard; 19 MiB, t=2 follows OWASP's minimum and takes ~30 ms here.
@@ -118,17 +119,7 @@ async def require_user(request: Request, *roles: str) -> User:
 
 async def scope_unit_ids(user: User) -> set[int]:
     """Ids of the user's unit and every unit below it (the tree has any depth)."""
-    rows = await Unit.all().values_list("id", "parent_id")
-    children: dict[int | None, list[int]] = {}
-    for uid, parent in rows:
-        children.setdefault(parent, []).append(uid)
-    scope, stack = set(), [user.unit_id]  # type: ignore[attr-defined]
-    while stack:
-        uid = stack.pop()
-        if uid not in scope:
-            scope.add(uid)
-            stack.extend(children.get(uid, ()))
-    return scope
+    return await subtree_ids(user.unit_id)  # type: ignore[attr-defined]
 
 
 async def unit_in_scope(user: User, unit_id: int) -> bool:

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from .models import Deadline, Unit
+from .tree import ancestor_ids
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -32,18 +33,8 @@ def next_due(deadline: Deadline, today: date) -> date | None:
     return deadline.due_date
 
 
-async def ancestors(unit: Unit) -> list[int]:
-    """The unit's id and the ids of every unit above it."""
-    parents = dict(await Unit.all().values_list("id", "parent_id"))
-    chain, uid = [], unit.id
-    while uid is not None and uid not in chain:
-        chain.append(uid)
-        uid = parents.get(uid)
-    return chain
-
-
 async def deadlines_for(unit: Unit, today: date) -> list[dict]:
-    above = await ancestors(unit)
+    above = await ancestor_ids(unit.id)
     rows = await Deadline.filter(unit_id__in=above).prefetch_related("template")
     out = []
     for d in rows:

@@ -10,20 +10,7 @@ from tortoise.transactions import in_transaction
 from .errors import ApiError
 from .models import AuditLog, Unit, UnitHistory
 from .textfold import fold_diacritics
-
-
-async def _descendant_ids(unit_id: int) -> set[int]:
-    rows = await Unit.all().values_list("id", "parent_id")
-    children: dict[int | None, list[int]] = {}
-    for uid, parent in rows:
-        children.setdefault(parent, []).append(uid)
-    out, stack = set(), [unit_id]
-    while stack:
-        uid = stack.pop()
-        if uid not in out:
-            out.add(uid)
-            stack.extend(children.get(uid, ()))
-    return out
+from .tree import subtree_ids
 
 
 async def rename_unit(unit: Unit, name: str, by: str) -> Unit:
@@ -51,7 +38,7 @@ async def _relevel(unit_id: int, level: int) -> None:
 
 
 async def move_unit(unit: Unit, new_parent: Unit, by: str) -> Unit:
-    if new_parent.id in await _descendant_ids(unit.id):
+    if new_parent.id in await subtree_ids(unit.id):
         raise ApiError(422, "invalid", "Không thể chuyển đơn vị vào chính nó hoặc đơn vị cấp dưới của nó.",
                        field="parent_id")
     if unit.parent_id == new_parent.id:  # type: ignore[attr-defined]
@@ -70,7 +57,7 @@ async def move_unit(unit: Unit, new_parent: Unit, by: str) -> Unit:
 
 
 async def merge_unit(unit: Unit, into: Unit, by: str) -> Unit:
-    if unit.id == into.id or into.id in await _descendant_ids(unit.id):
+    if unit.id == into.id or into.id in await subtree_ids(unit.id):
         raise ApiError(422, "invalid", "Không thể sáp nhập đơn vị vào chính nó hoặc đơn vị cấp dưới của nó.",
                        field="into_id")
     if not unit.active:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import tempfile
-from pathlib import Path
 
 import httpx
 import pytest

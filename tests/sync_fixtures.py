@@ -5,7 +5,6 @@ import itertools
 from typing import Any, Callable
 
 import httpx
-import pytest
 import pytest_asyncio
 
 from sync.checklists import create_checklist

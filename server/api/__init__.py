@@ -20,14 +20,19 @@ class JSON(JSONResponse):
         return json.dumps(content, ensure_ascii=False, separators=(",", ":"), default=str).encode()
 
 
-async def read_body(request: Request, model: type[M]) -> M:
-    raw = await request.body()
+def parse_json_object(raw: bytes) -> dict:
+    """The body as a JSON object, or a 422 naming `body`."""
     try:
         data = json.loads(raw or b"null")
     except ValueError:
         raise ApiError(422, "invalid", "Dữ liệu gửi lên không phải JSON hợp lệ.", field="body") from None
     if not isinstance(data, dict):
         raise ApiError(422, "invalid", "Dữ liệu gửi lên phải là một đối tượng JSON.", field="body")
+    return data
+
+
+async def read_body(request: Request, model: type[M]) -> M:
+    data = parse_json_object(await request.body())
     try:
         return model.model_validate(data)
     except ValidationError as exc:

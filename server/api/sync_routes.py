@@ -14,7 +14,7 @@ from sync.protocol import MIN_PROTOCOL, PushRequest, SyncError
 
 from .. import auth
 from ..errors import ApiError, validation_error
-from . import JSON
+from . import JSON, parse_json_object
 
 MAX_BODY = 16 * 1024 * 1024  # decompressed
 
@@ -33,13 +33,7 @@ async def _json_body(request: Request) -> dict:
                 raise ApiError(413, "too_large", "Dữ liệu gửi lên quá lớn.")
         except (zlib.error, gzip.BadGzipFile):
             raise ApiError(422, "invalid", "Dữ liệu nén gzip không hợp lệ.", field="body") from None
-    try:
-        data = json.loads(raw or b"null")
-    except ValueError:
-        raise ApiError(422, "invalid", "Dữ liệu gửi lên không phải JSON hợp lệ.", field="body") from None
-    if not isinstance(data, dict):
-        raise ApiError(422, "invalid", "Dữ liệu gửi lên phải là một đối tượng JSON.", field="body")
-    return data
+    return parse_json_object(raw)
 
 
 async def push(request: Request) -> JSON:
