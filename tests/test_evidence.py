@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import uuid
 
 import httpx
 import pytest
 
 from server.auth import hash_password
-from server.models import Unit, User
+from server.models import Session, Template, Unit, User
+from sync.models import Answer, Checklist
+from sync.sql import now_ms
 
 PASSWORD = "evidence-pass-1"
 
@@ -40,7 +44,9 @@ async def people(db, app):
         await c.aclose()
     # The unit FK is ON DELETE RESTRICT, checked per row: the conftest wipe cannot delete a tree in one
     # statement, so the leaves go first.
-    from server.models import Session
+    await Answer.all().delete()
+    await Checklist.all().delete()
+    await Template.all().delete()
     await Session.all().delete()
     await User.filter(unit_id__in=[a.id, b.id, district.id]).delete()
     await Unit.filter(id__in=[a.id, b.id]).delete()
@@ -107,3 +113,74 @@ async def test_scope_and_validation(people):
     anon = httpx.AsyncClient(transport=a._transport, base_url="http://testserver")
     assert (await anon.get(f"/api/evidence/{sha}/status")).status_code == 401
     await anon.aclose()
+
+
+async def refer(username: str, sha: str, name: str = "bien-ban.jpg", size: int = 3000) -> None:
+    """An answer in a checklist of `username`'s unit whose evidence value refers to `sha`."""
+    user = await User.get(username=username)
+    template, _ = await Template.get_or_create(code="ev_test", version=1,
+                                               defaults={"title": "Minh chứng", "period_kind": "once"})
+    checklist, _ = await Checklist.get_or_create(unit_id=user.unit_id, template=template, period="once",
+                                                 defaults={"id": str(uuid.uuid4()), "created_ms": now_ms(),
+                                                           "updated_ms": now_ms()})
+    n = await Answer.filter(checklist=checklist).count()
+    await Answer.create(checklist=checklist, item_key=f"ev_{n}", updated_ms=now_ms(), value=json.dumps(
+        [{"sha256": sha, "name": name, "size": size, "mime": "image/jpeg"}]))
+
+
+async def test_deduplicated_file_is_readable_where_an_answer_refers_to_it(people):
+    a, b, rev = await people("off.a"), await people("off.b"), await people("rev.d")
+    data, sha = blob(3000)
+    other, other_sha = blob(2000)
+    assert (await put(a, sha, data, 0, len(data))).json()["complete"]
+    assert (await put(a, other_sha, other, 0, len(other))).json()["complete"]
+    # Commune B has the same photo: the upload is deduplicated (stored once, under A's unit).
+    r = await put(b, sha, data, 0, len(data))
+    assert r.status_code == 200 and r.json()["complete"]
+    # No answer of B refers to it yet: still not B's to read.
+    assert (await b.get(f"/api/evidence/{sha}")).status_code == 404
+    # A reference outside B's scope (A's own checklist) gives B nothing.
+    await refer("off.a", sha)
+    assert (await b.get(f"/api/evidence/{sha}")).status_code == 404
+    # B's answer refers to it: B reads the file.
+    await refer("off.b", sha)
+    r = await b.get(f"/api/evidence/{sha}")
+    assert r.status_code == 200 and r.content == data and r.headers["content-type"] == "image/jpeg"
+    # Only that file: A's other upload, which no answer of B refers to, stays hidden.
+    assert (await b.get(f"/api/evidence/{other_sha}")).status_code == 404
+    # The uploader and the district above both still read it; a user with no reference does not.
+    assert (await a.get(f"/api/evidence/{sha}")).status_code == 200
+    assert (await rev.get(f"/api/evidence/{sha}")).status_code == 200
+    assert (await b.get(f"/api/evidence/{blob(10)[1]}")).status_code == 404  # no such file at all
+
+
+async def test_reference_gives_access_to_reviewers_above_the_referring_unit(people):
+    """A reviewer of another district, above the unit whose answer refers to the file, reads it too;
+    a commune of that district with no reference gets 404."""
+    a = await people("off.a")
+    e = await Unit.create(code="T-E", kind="district", level=1, source_name="Huyện E", name="Huyện E",
+                          name_folded="huyen e")
+    c_unit = await Unit.create(code="T-C", kind="commune", level=2, parent=e, source_name="Xã C", name="Xã C",
+                               name_folded="xa c")
+    d_unit = await Unit.create(code="T-G", kind="commune", level=2, parent=e, source_name="Xã G", name="Xã G",
+                               name_folded="xa g")
+    pw = hash_password(PASSWORD)
+    await User.create(username="off.c", role="official", unit=c_unit, password_hash=pw)
+    await User.create(username="off.g", role="official", unit=d_unit, password_hash=pw)
+    await User.create(username="rev.e", role="reviewer", unit=e, password_hash=pw)
+    try:
+        c, g, rev_e = await people("off.c"), await people("off.g"), await people("rev.e")
+        data, sha = blob(4000)
+        assert (await put(a, sha, data, 0, len(data))).json()["complete"]
+        assert (await rev_e.get(f"/api/evidence/{sha}")).status_code == 404
+        await refer("off.c", sha, size=len(data))
+        assert (await c.get(f"/api/evidence/{sha}")).status_code == 200
+        assert (await rev_e.get(f"/api/evidence/{sha}")).status_code == 200
+        assert (await g.get(f"/api/evidence/{sha}")).status_code == 404
+    finally:
+        await Answer.all().delete()
+        await Checklist.all().delete()
+        await Session.all().delete()
+        await User.filter(unit_id__in=[c_unit.id, d_unit.id, e.id]).delete()
+        await Unit.filter(id__in=[c_unit.id, d_unit.id]).delete()
+        await Unit.filter(id=e.id).delete()

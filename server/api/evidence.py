@@ -12,7 +12,10 @@ is refused with 409 and the current `received`, so the client resumes from there
 arrives the server hashes the file; a mismatch discards it (422 `hash_mismatch`). A file already
 complete is not uploaded again (deduplication by content): the first PUT answers `complete: true`.
 
-Scope: an upload belongs to the uploader's unit; reading a file needs that unit in the reader's scope.
+Scope: an upload belongs to the uploader's unit. A user may read a file when the uploader's unit is in
+their scope, or when an answer of a checklist of a unit in their scope refers to the file's hash: the same
+bytes uploaded by a second unit are deduplicated (stored once, under the first uploader's unit), and the
+second unit, and the reviewers above it, must still be able to open what their answers show.
 """
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from sync.models import Evidence
+from sync.models import Answer, Evidence
 from sync.sql import now_ms
 
 from .. import auth
@@ -74,9 +77,17 @@ def _int_query(request: Request, name: str, default: int | None = None) -> int:
 
 async def _readable(user, sha: str) -> Evidence:
     ev = await Evidence.get_or_none(sha256=sha)
-    if ev is None or not await auth.unit_in_scope(user, ev.unit_id):
+    if ev is None:
         raise not_found("Không tìm thấy tệp minh chứng")
-    return ev
+    scope = await auth.scope_unit_ids(user)
+    if ev.unit_id in scope:
+        return ev
+    # Deduplicated upload of another unit: readable if an answer in scope refers to it. Answer values are
+    # JSON; an evidence value is a list of {"sha256": ..., ...}, and the hash is 64 hex digits, so a
+    # substring match on it is exact enough (and works the same on SQLite and PostgreSQL).
+    if await Answer.filter(checklist__unit_id__in=list(scope), value__contains=sha).exists():
+        return ev
+    raise not_found("Không tìm thấy tệp minh chứng")
 
 
 async def put_chunk(request: Request) -> JSON:
