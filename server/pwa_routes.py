@@ -6,11 +6,14 @@ the shell holds no data (data stays behind the session in /api/).
 The service worker's precache is versioned by a digest of every shell file, computed when the process
 starts: `/sw.js` is `pwa/sw.js` with `__VERSION__` and `__ASSETS__` filled in. A changed file therefore
 changes the worker's bytes, the browser installs the new worker, and the page offers a reload.
+`EISO_APP_VERSION_SUFFIX`, read at the same time, is appended to the version: a deployment can force a
+new worker without changing a file (and the tests use it to exercise the update path).
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -51,7 +54,13 @@ def shell() -> tuple[str, list[str]]:
     for p in files:
         digest.update(p.relative_to(PWA).as_posix().encode() + b"\0" + p.read_bytes())
     digest.update((PWA / "sw.js").read_bytes())
-    return digest.hexdigest()[:12], [_url(p) for p in files]
+    version = digest.hexdigest()[:12]
+    # Only what is safe inside the JavaScript string literal and a cache name.
+    suffix = "".join(ch for ch in os.environ.get("EISO_APP_VERSION_SUFFIX", "")
+                     if ch.isascii() and (ch.isalnum() or ch in "._-"))[:32]
+    if suffix:
+        version += "-" + suffix
+    return version, [_url(p) for p in files]
 
 
 def _file(path: Path) -> Response:

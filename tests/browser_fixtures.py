@@ -6,6 +6,8 @@ that in the rootdir conftest, by importing the fixtures: `from tests.browser_fix
 - `live_server`: seeds a fresh SQLite database (`python -m server.cli seed --demo`), adds a second
   official to xa.iatoi's commune (`createuser`), and runs `python -m server.cli serve` on a free
   127.0.0.1 port (a secure context for service workers). Browser tests run on SQLite only.
+- `serve(db_path, evidence, port, log, extra_env)`: the server again on an existing database and port
+  (a restart, e.g. with `EISO_APP_VERSION_SUFFIX` for a new app version).
 - `browser`: Chromium at /usr/bin/chromium with the flags from STACK-NOTES. Without it the tests skip
   saying why, except under CI=true, where they fail. Never `playwright install`.
 - `shot(page, name)`: a 360×740 screenshot under tests/screenshots/.
@@ -107,9 +109,13 @@ def start_live_server(tmp: Path) -> LiveServer:
     r = run("createuser", SECOND_OFFICIAL, "--role", "official", "--unit", code, "--full-name", "Trần Thị Lan")
     if r.returncode:
         raise RuntimeError("createuser failed:\n" + r.stdout + r.stderr)
-    port = free_port()
-    log = tmp / "server.log"
-    with open(log, "w") as out:
+    return serve(db_path, evidence, free_port(), tmp / "server.log")
+
+
+def serve(db_path: Path, evidence: Path, port: int, log: Path, extra_env: dict | None = None) -> LiveServer:
+    """Run the server on an existing database and port (e.g. a restart with a new app version)."""
+    env = {**_env(db_path, evidence), **(extra_env or {})}
+    with open(log, "a") as out:
         proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--host", "127.0.0.1",
                                  "--log-level", "warning"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

@@ -61,3 +61,18 @@ async def test_first_load_is_small(anon):
         r = await anon.get(url, headers={"Accept-Encoding": "gzip"})
         total += int(r.headers.get("content-length") or len(r.content))
     assert total < 100_000, total
+
+
+def test_version_suffix_changes_the_version(monkeypatch):
+    """EISO_APP_VERSION_SUFFIX (read once, like the digest) gives a new version: a new service worker."""
+    base, urls = pwa_routes.shell()
+    try:
+        monkeypatch.setenv("EISO_APP_VERSION_SUFFIX", "r2\";alert(1)//")
+        pwa_routes.shell.cache_clear()
+        version, same_urls = pwa_routes.shell()
+        assert version == base.split("-")[0] + "-r2alert1" and same_urls == urls  # only [A-Za-z0-9._-] kept
+        monkeypatch.setenv("EISO_APP_VERSION_SUFFIX", "")
+        pwa_routes.shell.cache_clear()
+        assert pwa_routes.shell()[0] == base.split("-")[0]
+    finally:
+        pwa_routes.shell.cache_clear()

@@ -179,7 +179,10 @@ function registerServiceWorker() {
     };
     offer(reg.waiting);
     reg.addEventListener("updatefound", () => offer(reg.installing));
-    document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") reg.update().catch(() => {}); });
+    const check = () => reg.update().catch(() => {});
+    // A new version is looked for when the app becomes visible and when the network comes back.
+    document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") check(); });
+    window.addEventListener("online", check);
   }).catch((err) => console.warn("service worker", err));
   let reloading = false;
   navigator.serviceWorker.addEventListener("controllerchange", () => {
