@@ -3,10 +3,10 @@
 Use from a test module with `pytest_plugins = ["tests.browser_fixtures"]`… or, since pytest only allows
 that in the rootdir conftest, by importing the fixtures: `from tests.browser_fixtures import *`.
 
-- `live_server`: seeds a fresh SQLite database (`python -m server.cli seed --demo`), adds a second
+- `live_server`: seeds a fresh database (`python -m server.cli seed --demo`), adds a second
   official to xa.iatoi's commune (`createuser`), and runs `python -m server.cli serve` on a free
-  127.0.0.1 port (a secure context for service workers). Browser tests run on SQLite only.
-- `serve(db_path, evidence, port, log, extra_env)`: the server again on an existing database and port
+  127.0.0.1 port (a secure context for service workers), on the suite's backend (EISO_TEST_DB).
+- `serve(db_url, evidence, port, log, extra_env)`: the server again on an existing database and port
   (a restart, e.g. with `EISO_APP_VERSION_SUFFIX` for a new app version).
 - `browser`: Chromium at /usr/bin/chromium with the flags from STACK-NOTES. Without it the tests skip
   saying why, except under CI=true, where they fail. Never `playwright install`.
@@ -62,8 +62,8 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, base_url: str, db_path: Path, evidence_dir: Path, proc: subprocess.Popen, log: Path):
-        self.base_url, self.db_path, self.evidence_dir, self.proc, self.log = base_url, db_path, evidence_dir, proc, log
+    def __init__(self, base_url: str, db_url: str, evidence_dir: Path, proc: subprocess.Popen, log: Path):
+        self.base_url, self.db_url, self.evidence_dir, self.proc, self.log = base_url, db_url, evidence_dir, proc, log
         self.password = PASSWORD
 
     def client(self, username: str | None = None) -> httpx.Client:
@@ -81,40 +81,78 @@ class LiveServer:
             self.proc.kill()
 
     def sql(self, query: str, params: tuple = ()) -> list[tuple]:
-        with sqlite3.connect(self.db_path) as conn:
-            return conn.execute(query, params).fetchall()
+        """Run SQL on the server's database (`?` placeholders, on SQLite or PostgreSQL)."""
+        if self.db_url.startswith("sqlite://"):
+            with sqlite3.connect(self.db_url[len("sqlite://"):]) as conn:
+                return conn.execute(query, params).fetchall()
+        import itertools
+
+        import asyncpg
+
+        from tests.conftest import run_async
+
+        n = itertools.count(1)
+        pg_query = "".join(f"${next(n)}" if ch == "?" else ch for ch in query)
+
+        async def run():
+            conn = await asyncpg.connect(self.db_url)
+            try:
+                return [tuple(r) for r in await conn.fetch(pg_query, *params)]
+            finally:
+                await conn.close()
+
+        return run_async(run())
 
 
-def _env(db_path: Path, evidence: Path) -> dict:
+def _env(db_url: str, evidence: Path) -> dict:
     env = dict(os.environ)
-    env.update({"DATABASE_URL": f"sqlite://{db_path}", "EISO_DEMO_PASSWORD": PASSWORD, "EISO_SECRET": "browser-tests",
+    env.update({"DATABASE_URL": db_url, "EISO_DEMO_PASSWORD": PASSWORD, "EISO_SECRET": "browser-tests",
                 "EISO_EVIDENCE_DIR": str(evidence), "EISO_NEW_PASSWORD": PASSWORD, "PYTHONUNBUFFERED": "1",
                 # Tests log in many times from one address.
                 "EISO_LOGIN_MAX_FAILURES": "50"})
     return env
 
 
+def fresh_database_url(tmp: Path) -> str:
+    """The suite's backend (EISO_TEST_DB): a new SQLite file, or a new throwaway PostgreSQL database."""
+    from tests.conftest import BACKEND, PG_ADMIN_URL, _pg_admin, need_postgres, run_async
+
+    if BACKEND != "postgres":
+        return f"sqlite://{tmp / 'eiso.sqlite3'}"
+    import secrets
+
+    need_postgres()
+    name = "eiso_browser_" + secrets.token_hex(4)
+    run_async(_pg_admin(f'CREATE DATABASE "{name}"'))
+    return f"{PG_ADMIN_URL}/{name}"
+
+
+def drop_database(db_url: str) -> None:
+    from tests.conftest import PG_ADMIN_URL, _pg_admin, run_async
+
+    if db_url.startswith(PG_ADMIN_URL + "/eiso_browser_"):
+        run_async(_pg_admin(f'DROP DATABASE IF EXISTS "{db_url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+
+
 def start_live_server(tmp: Path) -> LiveServer:
-    """Seed a fresh SQLite database in `tmp` and run the server on a free port (stop with .stop())."""
-    db_path, evidence = tmp / "eiso.sqlite3", tmp / "evidence"
-    env = _env(db_path, evidence)
+    """Seed a fresh database (the suite's backend) and run the server on a free port (stop with .stop())."""
+    db_url, evidence = fresh_database_url(tmp), tmp / "evidence"
+    env = _env(db_url, evidence)
     run = lambda *args: subprocess.run([sys.executable, "-m", "server.cli", *args], cwd=ROOT, env=env,  # noqa: E731
                                        capture_output=True, text=True, timeout=300)
     r = run("seed", "--demo")
     if r.returncode:
         raise RuntimeError("seed failed:\n" + r.stdout + r.stderr)
-    with sqlite3.connect(db_path) as conn:
-        code = conn.execute('SELECT unit.code FROM "user" JOIN unit ON unit.id = "user".unit_id '
-                            'WHERE "user".username = ?', ("xa.iatoi",)).fetchone()[0]
+    code = "KT-147"  # xã Ia Tơi, xa.iatoi's commune: unit codes are stable across seeding
     r = run("createuser", SECOND_OFFICIAL, "--role", "official", "--unit", code, "--full-name", "Trần Thị Lan")
     if r.returncode:
         raise RuntimeError("createuser failed:\n" + r.stdout + r.stderr)
-    return serve(db_path, evidence, free_port(), tmp / "server.log")
+    return serve(db_url, evidence, free_port(), tmp / "server.log")
 
 
-def serve(db_path: Path, evidence: Path, port: int, log: Path, extra_env: dict | None = None) -> LiveServer:
+def serve(db_url: str, evidence: Path, port: int, log: Path, extra_env: dict | None = None) -> LiveServer:
     """Run the server on an existing database and port (e.g. a restart with a new app version)."""
-    env = {**_env(db_path, evidence), **(extra_env or {})}
+    env = {**_env(db_url, evidence), **(extra_env or {})}
     with open(log, "a") as out:
         proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--host", "127.0.0.1",
                                  "--log-level", "warning"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -130,7 +168,7 @@ def serve(db_path: Path, evidence: Path, port: int, log: Path, extra_env: dict |
             proc.kill()
             raise RuntimeError("server did not start:\n" + log.read_text())
         time.sleep(0.2)
-    return LiveServer(base, db_path, evidence, proc, log)
+    return LiveServer(base, db_url, evidence, proc, log)
 
 
 @pytest.fixture(scope="session")
@@ -142,6 +180,7 @@ def live_server(tmp_path_factory):
         pytest.fail(str(exc))
     yield server
     server.stop()
+    drop_database(server.db_url)
 
 
 # Module scope: sync Playwright runs its own event loop in this thread, which pytest-asyncio's session

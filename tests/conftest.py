@@ -32,6 +32,18 @@ MUTABLE_TABLES = [
 ALL_TABLES = MUTABLE_TABLES + ["unit_history", "deadline", "template_item", "template", "user", "unit"]
 
 
+def run_async(coro):
+    """asyncio.run, also from a thread whose event loop is already running (sync Playwright's)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def pg_unavailable_reason() -> str | None:
     import asyncpg
 
@@ -40,7 +52,7 @@ def pg_unavailable_reason() -> str | None:
         await conn.close()
 
     try:
-        asyncio.run(probe())
+        run_async(probe())
     except Exception as exc:  # noqa: BLE001 - any failure means "no server here"
         return f"PostgreSQL at {PG_ADMIN_URL} is not reachable ({exc.__class__.__name__}: {exc})"
     return None

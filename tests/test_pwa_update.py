@@ -13,6 +13,7 @@ from tests.browser_fixtures import (  # noqa: F401 - fixtures
     VIEWPORT,
     axe_check,
     browser,
+    drop_database,
     login,
     need_chromium,
     playwright_instance,
@@ -37,11 +38,12 @@ class Restartable:
         old = self.server
         old.stop()
         port = int(old.base_url.rsplit(":", 1)[1])
-        self.server = serve(old.db_path, old.evidence_dir, port, old.log,
+        self.server = serve(old.db_url, old.evidence_dir, port, old.log,
                             extra_env={"EISO_APP_VERSION_SUFFIX": version_suffix})
 
     def stop(self) -> None:
         self.server.stop()
+        drop_database(self.server.db_url)
 
 
 @pytest.fixture
