@@ -155,20 +155,30 @@ async def anon(app):
 
 
 @pytest_asyncio.fixture
-async def login(app, seeded):
-    """login("xa.iatoi") -> an httpx client with that account's session cookie."""
+async def sessions(app):
+    """sessions(username, password) -> an httpx client logged in as that account (closed after the test)."""
     clients: list[httpx.AsyncClient] = []
 
-    async def _login(username: str, password: str = DEMO_PASSWORD) -> httpx.AsyncClient:
+    async def _session(username: str, password: str) -> httpx.AsyncClient:
         c = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
         r = await c.post("/api/session", json={"username": username, "password": password})
         assert r.status_code == 201, r.text
         clients.append(c)
         return c
 
-    yield _login
+    yield _session
     for c in clients:
         await c.aclose()
+
+
+@pytest_asyncio.fixture
+async def login(sessions, seeded):
+    """login("xa.iatoi") -> an httpx client with that seeded account's session cookie."""
+
+    async def _login(username: str, password: str = DEMO_PASSWORD) -> httpx.AsyncClient:
+        return await sessions(username, password)
+
+    return _login
 
 
 async def unit_id(code: str) -> int:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from server.auth import hash_password
-from server.models import Session, Template, Unit, User
+from server.models import Template, Unit, User
 from sync.models import Answer, Checklist
 from sync.sql import now_ms
 
@@ -18,7 +18,7 @@ PASSWORD = "evidence-pass-1"
 
 
 @pytest.fixture
-async def people(db, app):
+async def people(db, sessions):
     """Two communes under one district; an official in each, and the district reviewer."""
     district = await Unit.create(code="T-D", kind="district", level=1, source_name="Huyện T", name="Huyện T",
                                  name_folded="huyen t")
@@ -30,27 +30,12 @@ async def people(db, app):
     await User.create(username="off.a", role="official", unit=a, password_hash=pw)
     await User.create(username="off.b", role="official", unit=b, password_hash=pw)
     await User.create(username="rev.d", role="reviewer", unit=district, password_hash=pw)
-    clients = []
 
     async def client(username):
-        c = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-        r = await c.post("/api/session", json={"username": username, "password": PASSWORD})
-        assert r.status_code == 201, r.text
-        clients.append(c)
-        return c
+        return await sessions(username, PASSWORD)
 
-    yield client
-    for c in clients:
-        await c.aclose()
-    # The unit FK is ON DELETE RESTRICT, checked per row: the conftest wipe cannot delete a tree in one
-    # statement, so the leaves go first.
-    await Answer.all().delete()
-    await Checklist.all().delete()
-    await Template.all().delete()
-    await Session.all().delete()
-    await User.filter(unit_id__in=[a.id, b.id, district.id]).delete()
-    await Unit.filter(id__in=[a.id, b.id]).delete()
-    await Unit.filter(id=district.id).delete()
+    # The `db` fixture empties every table afterwards, the unit tree included.
+    return client
 
 
 def blob(n=150_000) -> tuple[bytes, str]:
@@ -168,19 +153,11 @@ async def test_reference_gives_access_to_reviewers_above_the_referring_unit(peop
     await User.create(username="off.c", role="official", unit=c_unit, password_hash=pw)
     await User.create(username="off.g", role="official", unit=d_unit, password_hash=pw)
     await User.create(username="rev.e", role="reviewer", unit=e, password_hash=pw)
-    try:
-        c, g, rev_e = await people("off.c"), await people("off.g"), await people("rev.e")
-        data, sha = blob(4000)
-        assert (await put(a, sha, data, 0, len(data))).json()["complete"]
-        assert (await rev_e.get(f"/api/evidence/{sha}")).status_code == 404
-        await refer("off.c", sha, size=len(data))
-        assert (await c.get(f"/api/evidence/{sha}")).status_code == 200
-        assert (await rev_e.get(f"/api/evidence/{sha}")).status_code == 200
-        assert (await g.get(f"/api/evidence/{sha}")).status_code == 404
-    finally:
-        await Answer.all().delete()
-        await Checklist.all().delete()
-        await Session.all().delete()
-        await User.filter(unit_id__in=[c_unit.id, d_unit.id, e.id]).delete()
-        await Unit.filter(id__in=[c_unit.id, d_unit.id]).delete()
-        await Unit.filter(id=e.id).delete()
+    c, g, rev_e = await people("off.c"), await people("off.g"), await people("rev.e")
+    data, sha = blob(4000)
+    assert (await put(a, sha, data, 0, len(data))).json()["complete"]
+    assert (await rev_e.get(f"/api/evidence/{sha}")).status_code == 404
+    await refer("off.c", sha, size=len(data))
+    assert (await c.get(f"/api/evidence/{sha}")).status_code == 200
+    assert (await rev_e.get(f"/api/evidence/{sha}")).status_code == 200
+    assert (await g.get(f"/api/evidence/{sha}")).status_code == 404
