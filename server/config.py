@@ -40,6 +40,10 @@ class Settings:
     evidence_dir: Path = Path("data") / "evidence"
     login_max_failures: int = 5
     login_window_seconds: int = 900
+    # Appended to the PWA's version: forces a new service worker without changing a file (docs/pwa.md).
+    app_version_suffix: str = ""
+    # Password for `eiso createuser` when it runs without a terminal (scripts, provisioning).
+    new_password: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -54,6 +58,8 @@ class Settings:
         s.secure_cookies = env.get("EISO_SECURE_COOKIES", "0") in ("1", "true", "yes")
         s.evidence_dir = Path(env.get("EISO_EVIDENCE_DIR", str(s.evidence_dir)))
         s.login_max_failures = int(env.get("EISO_LOGIN_MAX_FAILURES", s.login_max_failures))
+        s.app_version_suffix = env.get("EISO_APP_VERSION_SUFFIX", "")
+        s.new_password = env.get("EISO_NEW_PASSWORD") or None
         if not s.secret:
             # Sessions live in the database, so the secret only keys CSRF-free helpers; a random one
             # per process start is safe but documented as worth setting.

@@ -1,0 +1,136 @@
+"""One catalogue of the words people read: error codes and their Vietnamese messages, status, role and
+unit-kind labels, answer choices, rejection reasons, periods and the time zone.
+
+Raise a problem by name (`errors.problem("unit_not_found")`) anywhere on the server; `server/errors.py`
+turns it into HTTP in one place. The phone gets this same catalogue from `/app/catalogue.json`, cached
+with the app shell, so a word is written once for both. Protocol words (roles, statuses, rejection
+reasons, sync refusals) are defined in `sync/vocabulary.py` and periods in `sync/periods.py`, because the
+engine, which may not import the server, needs them too; they are re-exported here.
+"""
+from __future__ import annotations
+
+from sync.periods import PERIOD_EXAMPLES, PERIOD_KINDS, TIMEZONE, VN, current_period, period_label, today_vn
+from sync.protocol import PROTOCOL_VERSION
+from sync.vocabulary import CHECKLIST_STATUSES, REJECTION_REASONS, ROLES, SYNC_ERRORS
+
+__all__ = [
+    "CHECKLIST_STATUSES", "CHECKLIST_STATUS_LABELS", "CHOICE_LABELS", "PERIOD_EXAMPLES", "PERIOD_KINDS",
+    "PROBLEMS", "QMS_STATUS_LABELS", "REJECTION_REASONS", "ROLES", "ROLE_LABELS", "SYNC_ERRORS", "TIMEZONE",
+    "UNIT_KIND_LABELS", "VN", "current_period", "for_client", "period_label", "today_vn",
+]
+
+CHECKLIST_STATUS_LABELS = {
+    "draft": "Đang điền",
+    "submitted": "Đã nộp",
+    "returned": "Bị trả lại",
+    "approved": "Đã duyệt",
+}
+ROLE_LABELS = {
+    "official": "Cán bộ đơn vị",
+    "reviewer": "Người duyệt",
+    "admin": "Quản trị tỉnh",
+    "viewer": "Người xem",
+}
+# A unit's quality management system, from nothing to e-ISO.
+QMS_STATUS_LABELS = {
+    "none": "Chưa áp dụng",
+    "iso2008": "Đang áp dụng ISO 9001:2008",
+    "converting": "Đang chuyển đổi sang ISO 9001:2015",
+    "iso2015": "Đã áp dụng ISO 9001:2015",
+    "announced": "Đã công bố",
+    "eiso": "Đã áp dụng ISO điện tử",
+}
+UNIT_KIND_LABELS = {
+    "province": "Tỉnh",
+    "department": "Sở, ban, ngành",
+    "agency": "Chi cục hoặc tương đương",
+    "district": "Cấp huyện",
+    "commune": "Xã",
+    "ward": "Phường",
+    "town": "Thị trấn",
+}
+CHOICE_LABELS = {"yes": "Có", "no": "Không", "partial": "Một phần", "na": "Không áp dụng"}
+
+# Problems the server answers with: name -> (HTTP status, wire code, message). The wire code is what
+# clients branch on; several names may share one (every "not found" is `not_found`). Messages may name
+# `{field}`, `{detail}` or other values passed to `errors.problem(name, **values)`.
+PROBLEMS: dict[str, tuple[int, str, str]] = {
+    # sessions and rights
+    "not_authenticated": (401, "not_authenticated", "Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại."),
+    "bad_credentials": (401, "bad_credentials", "Tên đăng nhập hoặc mật khẩu không đúng."),
+    "login_missing": (422, "invalid", "Vui lòng nhập tên đăng nhập và mật khẩu."),
+    "throttled": (429, "throttled", "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút."),
+    "forbidden": (403, "forbidden", "Tài khoản của bạn không có quyền thực hiện thao tác này."),
+    "cross_site": (403, "cross_site", "Yêu cầu từ trang khác bị từ chối."),
+    # not found (the same answer for "does not exist" and "not yours")
+    "not_found": (404, "not_found", "Không tìm thấy trang hoặc dữ liệu này."),
+    "unit_not_found": (404, "not_found", "Không tìm thấy đơn vị."),
+    "checklist_not_found": (404, "not_found", "Không tìm thấy phiếu."),
+    "evidence_not_found": (404, "not_found", "Không tìm thấy tệp minh chứng."),
+    "method_not_allowed": (405, "method_not_allowed", "Phương thức không được hỗ trợ."),
+    # the request body and its fields
+    "body_not_json": (422, "invalid", "Dữ liệu gửi lên không phải JSON hợp lệ."),
+    "body_not_object": (422, "invalid", "Dữ liệu gửi lên phải là một đối tượng JSON."),
+    "body_bad_gzip": (422, "invalid", "Dữ liệu nén gzip không hợp lệ."),
+    "body_too_large": (413, "too_large", "Dữ liệu gửi lên quá lớn."),
+    "field_invalid": (422, "invalid", "Trường '{field}' không hợp lệ: {detail}"),
+    "field_not_integer": (422, "invalid", "Trường '{field}' phải là số nguyên."),
+    "field_negative": (422, "invalid", "Trường '{field}' không được âm."),
+    "field_missing": (422, "invalid", "Thiếu trường '{field}'."),
+    # checklists
+    "template_unknown": (422, "invalid", "Mẫu phiếu không tồn tại."),
+    "period_invalid": (422, "invalid", "Kỳ báo cáo '{period}' không hợp lệ cho mẫu này (ví dụ: {example})."),
+    "period_missing": (422, "invalid", "Vui lòng chọn mẫu phiếu và kỳ báo cáo."),
+    "checklist_exists": (409, "exists", "Đơn vị đã có phiếu này cho kỳ này."),
+    # units
+    "unit_name_empty": (422, "invalid", "Tên đơn vị không được để trống."),
+    "unit_target_unknown": (422, "invalid", "Đơn vị đích không tồn tại."),
+    "unit_move_into_self": (422, "invalid", "Không thể chuyển đơn vị vào chính nó hoặc đơn vị cấp dưới của nó."),
+    "unit_merge_into_self": (422, "invalid", "Không thể sáp nhập đơn vị vào chính nó hoặc đơn vị cấp dưới của nó."),
+    "unit_already_merged": (409, "already_merged", "Đơn vị này đã được sáp nhập trước đó."),
+    # evidence
+    "evidence_bad_hash": (422, "invalid", "Mã băm SHA-256 không hợp lệ."),
+    "evidence_bad_type": (422, "invalid", "Loại tệp không được hỗ trợ."),
+    "evidence_bad_size": (422, "invalid", "Tệp rỗng hoặc quá lớn (tối đa {max_mb} MB)."),
+    "evidence_size_changed": (422, "invalid", "Kích thước tệp khác với lần gửi trước."),
+    "evidence_past_end": (422, "invalid", "Dữ liệu vượt quá kích thước tệp."),
+    "evidence_chunk_too_large": (413, "too_large", "Phần tệp gửi lên quá lớn."),
+    "evidence_offset_mismatch": (409, "offset_mismatch", "Thiếu phần trước của tệp; gửi tiếp từ vị trí đã nhận."),
+    "evidence_hash_mismatch": (422, "hash_mismatch", "Tệp nhận được không khớp mã băm; vui lòng gửi lại."),
+    # sync refusals of a whole request, defined with the protocol
+    **{code: (status, code, message) for code, (status, message) in SYNC_ERRORS.items()},
+}
+
+
+def for_client() -> dict:
+    """What the phone needs to speak the server's words offline (served as /app/catalogue.json)."""
+    return {
+        "protocol": PROTOCOL_VERSION,
+        "timezone": TIMEZONE,
+        "roles": ROLE_LABELS,
+        "checklist_statuses": CHECKLIST_STATUS_LABELS,
+        "qms_statuses": QMS_STATUS_LABELS,
+        "unit_kinds": UNIT_KIND_LABELS,
+        "choices": CHOICE_LABELS,
+        "reasons": REJECTION_REASONS,
+        # One message per wire code (the first, most general one), for answers lost on the way.
+        "errors": _messages_by_code(),
+        "period_examples": PERIOD_EXAMPLES,
+    }
+
+
+def _messages_by_code() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for _status, code, message in PROBLEMS.values():
+        if "{" not in message:
+            out.setdefault(code, message)
+    return out
+
+
+def _check() -> None:
+    # Every label table covers exactly its codes: a status or role without a word fails at import.
+    assert set(CHECKLIST_STATUS_LABELS) == set(CHECKLIST_STATUSES)
+    assert set(ROLE_LABELS) == set(ROLES)
+
+
+_check()

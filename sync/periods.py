@@ -1,0 +1,54 @@
+"""Report periods and the time zone every date is counted in.
+
+A checklist is made for one period of its template's kind: a month ("2026-11"), a year ("2026") or once
+("once"). "Which period is now" is counted in Asia/Ho_Chi_Minh, whatever the server's or phone's zone.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+TIMEZONE = "Asia/Ho_Chi_Minh"
+VN = ZoneInfo(TIMEZONE)
+
+PERIOD_KINDS = ("month", "year", "once")
+PERIOD_PATTERNS = {
+    "month": re.compile(r"^20\d\d-(0[1-9]|1[0-2])$"),
+    "year": re.compile(r"^20\d\d$"),
+    "once": re.compile(r"^once$"),
+}
+PERIOD_EXAMPLES = {"month": "2026-11", "year": "2026", "once": "once"}
+
+
+def valid_period(period_kind: str, period: str) -> bool:
+    pattern = PERIOD_PATTERNS.get(period_kind)
+    return bool(pattern and pattern.match(period))
+
+
+def today_vn(now: datetime | None = None) -> date:
+    """Today's date in Vietnam (a naive `now` is taken as UTC)."""
+    now = now or datetime.now(VN)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=ZoneInfo("UTC"))
+    return now.astimezone(VN).date()
+
+
+def current_period(period_kind: str, today: date) -> str:
+    """The period a checklist of this kind made today belongs to."""
+    if period_kind == "month":
+        return f"{today.year:04d}-{today.month:02d}"
+    if period_kind == "year":
+        return f"{today.year:04d}"
+    return "once"
+
+
+def period_label(period: str) -> str:
+    """"2026-11" → "Tháng 11/2026", "2026" → "Năm 2026", "once" → "Một lần"."""
+    if period == "once":
+        return "Một lần"
+    if PERIOD_PATTERNS["month"].match(period):
+        return f"Tháng {period[5:]}/{period[:4]}"
+    if PERIOD_PATTERNS["year"].match(period):
+        return f"Năm {period}"
+    return period

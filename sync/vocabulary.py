@@ -1,0 +1,37 @@
+"""The words of the protocol: roles, checklist statuses, rejection reasons and whole-request refusals.
+
+Pure data, the floor every layer may import (the engine, the server, the reference client). The server's
+catalogue (`server/catalogue.py`) adds the labels people read and hands all of it to the phone, so a code
+and its Vietnamese message are written here once.
+"""
+from __future__ import annotations
+
+# Roles of accounts. Officials fill in their unit's checklists; reviewers decide on the units below
+# theirs; the provincial admin does both over the whole province; viewers only read.
+ROLES = ("official", "reviewer", "admin", "viewer")
+EDITORS = ("official", "admin")  # may answer items and submit
+RESOLVERS = ("official", "reviewer", "admin")  # may settle a conflict
+DECIDERS = ("reviewer", "admin")  # may return, approve and reopen what the units below declared
+
+CHECKLIST_STATUSES = ("draft", "submitted", "returned", "approved")
+
+# Why one edit was not applied (push results, `my_rejected` on pull). The edit is kept either way.
+REJECTION_REASONS = {
+    "checklist_locked": "Phiếu đã nộp hoặc đã được duyệt nên thay đổi này không được áp dụng; thay đổi vẫn được lưu lại.",
+    "out_of_scope": "Phiếu này không thuộc phạm vi của bạn.",
+    "not_found": "Không tìm thấy phiếu, mục hoặc xung đột.",
+    "invalid_value": "Giá trị không hợp lệ cho mục này.",
+    "forbidden": "Tài khoản của bạn không có quyền thực hiện thao tác này.",
+    "bad_transition": "Không thể chuyển trạng thái phiếu từ trạng thái hiện tại.",
+    "version_changed": "Phiếu đã thay đổi kể từ khi bạn xem: hãy xem lại trước khi duyệt.",
+    "open_conflicts": "Phiếu còn xung đột chưa giải quyết nên chưa thể duyệt.",
+    "conflict_closed": "Xung đột này đã được giải quyết trước đó.",
+}
+
+# Refusals of a whole sync request: code -> (HTTP status, message).
+SYNC_ERRORS = {
+    "client_too_old": (426, "Ứng dụng đã cũ: vui lòng tải lại để cập nhật."),
+    "unknown_device": (404, "Thiết bị chưa được đăng ký: ứng dụng sẽ đăng ký lại."),
+    "device_revoked": (403, "Thiết bị này đã bị thu hồi: dữ liệu chưa gửi được lưu lại để xem xét."),
+    "sequence_gap": (409, "Thiếu một số thay đổi ở giữa: ứng dụng sẽ gửi lại từ số còn thiếu."),
+}
