@@ -74,7 +74,7 @@ async def main(n: int, batch: int) -> dict:
     from tortoise import Tortoise
 
     from server.auth import hash_password
-    from sync.checklists import create_checklist
+    from server.services.checklists import create_checklist
     from sync.engine import apply_push
     from sync.protocol import PushRequest
 

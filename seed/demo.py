@@ -5,7 +5,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from server.models import Template, Unit
-from sync.checklists import create_checklist
+from server.services.checklists import create_checklist
 from sync.models import Checklist
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -5,7 +5,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount
@@ -13,11 +12,15 @@ from starlette.staticfiles import StaticFiles
 from tortoise import Tortoise
 
 from . import pwa_routes
-from .api import checklists, deadlines, devices, evidence, session, sync_routes, templates, units
+from .api import checklists, deadlines, devices, evidence, session, templates, units
+from .api import sync as sync_api
 from .config import Settings
 from .db import tortoise_config
-from .errors import ApiError, api_error_handler, http_error_handler
-from .pages import routes as page_routes
+from .errors import error_handlers
+from .pages import checklists as checklist_pages
+from .pages import session as session_pages
+from .pages import units as unit_pages
+from .pages.render import render_error
 from .security import SecurityMiddleware
 
 STATIC = Path(__file__).parent / "static"
@@ -45,11 +48,13 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         *checklists.routes,
         *deadlines.routes,
         *devices.routes,
-        *sync_routes.routes,
+        *sync_api.routes,
         *evidence.routes,
         *pwa_routes.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
-        *page_routes.routes,
+        *session_pages.routes,
+        *unit_pages.routes,
+        *checklist_pages.routes,
     ]
     app = Starlette(
         routes=routes,
@@ -57,7 +62,8 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
             Middleware(SecurityMiddleware),
             Middleware(GZipMiddleware, minimum_size=500),
         ],
-        exception_handlers={ApiError: api_error_handler, HTTPException: http_error_handler},
+        # One place turns problems into answers: JSON under /api/, an error page elsewhere.
+        exception_handlers=error_handlers(render_error),
         lifespan=lifespan,
     )
     app.state.settings = settings

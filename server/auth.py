@@ -8,10 +8,13 @@ from datetime import datetime, timedelta, timezone
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from starlette.requests import Request
+from starlette.responses import Response
 
-from .errors import ApiError
+from sync.vocabulary import CREATORS, EDITORS
+
+from .errors import problem
 from .models import LoginFailure, Session, User
-from .tree import subtree_ids
+from .services.tree import subtree_ids
 
 COOKIE = "eiso_session"
 # argon2id is memory-hard; 19 MiB, t=2 follows OWASP's minimum and takes ~30 ms here.
@@ -43,18 +46,22 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def set_session_cookie(response: Response, token: str, *, days: int, secure: bool) -> None:
+    response.set_cookie(COOKIE, token, max_age=days * 86400, httponly=True, samesite="lax", secure=secure,
+                        path="/")
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(COOKIE, path="/")
+
+
 async def check_throttle(username: str, address: str, max_failures: int, window_s: int) -> None:
     since = now() - timedelta(seconds=window_s)
     for key in (f"user:{username.lower()}", f"addr:{address}"):
         # Per address the limit is wider: a commune office shares one address.
         limit = max_failures if key.startswith("user:") else max_failures * 4
         if await LoginFailure.filter(key=key, at__gte=since).count() >= limit:
-            raise ApiError(
-                429,
-                "too_many_attempts",
-                "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.",
-                retry_after=window_s,
-            )
+            raise problem("login_throttled", minutes=max(1, -(-window_s // 60)), retry_after=window_s)
 
 
 async def record_failure(username: str, address: str) -> None:
@@ -75,14 +82,14 @@ async def authenticate(username: str, password: str) -> User | None:
     return user if verify_password(user.password_hash, password) else None
 
 
-async def start_session(user: User, request: Request, days: int) -> str:
+async def start_session(user: User, days: int, *, address: str, user_agent: str) -> str:
     token = secrets.token_urlsafe(32)
     await Session.create(
         token_hash=_token_hash(token),
         user=user,
         expires_at=now() + timedelta(days=days),
-        address=client_address(request)[:64],
-        user_agent=request.headers.get("user-agent", "")[:255],
+        address=address[:64],
+        user_agent=user_agent[:255],
     )
     return token
 
@@ -96,24 +103,27 @@ async def session_user(request: Request) -> User | None:
     """The user of the request's session, cached on the request."""
     if "user" in request.state._state:
         return request.state.user
-    user = None
-    token = request.cookies.get(COOKIE)
-    if token:
-        session = await Session.get_or_none(
-            token_hash=_token_hash(token), revoked_at=None, expires_at__gt=now()
-        ).select_related("user", "user__unit")
-        if session and session.user.active:
-            user = session.user
+    user = await user_of_token(request.cookies.get(COOKIE))
     request.state.user = user
     return user
+
+
+async def user_of_token(token: str | None) -> User | None:
+    """The active user of a live session token, with their unit."""
+    if not token:
+        return None
+    session = await Session.get_or_none(
+        token_hash=_token_hash(token), revoked_at=None, expires_at__gt=now()
+    ).select_related("user", "user__unit")
+    return session.user if session and session.user.active else None
 
 
 async def require_user(request: Request, *roles: str) -> User:
     user = await session_user(request)
     if user is None:
-        raise ApiError(401, "not_authenticated", "Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.")
+        raise problem("not_authenticated")
     if roles and user.role not in roles:
-        raise ApiError(403, "forbidden", "Tài khoản của bạn không có quyền thực hiện thao tác này.")
+        raise problem("forbidden")
     return user
 
 
@@ -126,6 +136,7 @@ async def unit_in_scope(user: User, unit_id: int) -> bool:
     return unit_id in await scope_unit_ids(user)
 
 
-# Who may write what. Officials fill in their own unit; reviewers and admins act on the units below.
-CAN_EDIT_ANSWERS = ("official", "admin")
-CAN_CREATE_CHECKLISTS = ("official", "reviewer", "admin")
+# Who may write what (the protocol's role lists). Officials fill in their own unit; reviewers and admins
+# act on the units below.
+CAN_EDIT_ANSWERS = EDITORS
+CAN_CREATE_CHECKLISTS = CREATORS

@@ -62,11 +62,16 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "throttled": (429, "throttled", "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút."),
     "forbidden": (403, "forbidden", "Tài khoản của bạn không có quyền thực hiện thao tác này."),
     "cross_site": (403, "cross_site", "Yêu cầu từ trang khác bị từ chối."),
+    # what the login answers on the wire when an account or address has failed too often
+    "login_throttled": (429, "too_many_attempts", "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút."),
     # not found (the same answer for "does not exist" and "not yours")
     "not_found": (404, "not_found", "Không tìm thấy trang hoặc dữ liệu này."),
     "unit_not_found": (404, "not_found", "Không tìm thấy đơn vị."),
     "checklist_not_found": (404, "not_found", "Không tìm thấy phiếu."),
     "evidence_not_found": (404, "not_found", "Không tìm thấy tệp minh chứng."),
+    "evidence_incomplete": (404, "not_found", "Tệp minh chứng chưa được tải lên đủ."),
+    "template_not_found": (404, "not_found", "Không tìm thấy mẫu phiếu."),
+    "device_not_found": (404, "not_found", "Không tìm thấy thiết bị."),
     "method_not_allowed": (405, "method_not_allowed", "Phương thức không được hỗ trợ."),
     # the request body and its fields
     "body_not_json": (422, "invalid", "Dữ liệu gửi lên không phải JSON hợp lệ."),

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from tortoise import Tortoise
 
+from sync.vocabulary import ROLES
+
 from .config import Settings
 from .db import tortoise_config
 
@@ -164,7 +166,7 @@ def main(argv: list[str] | None = None) -> None:
 
     p = sub.add_parser("createuser", help="tạo tài khoản")
     p.add_argument("username")
-    p.add_argument("--role", required=True, choices=["official", "reviewer", "admin", "viewer"])
+    p.add_argument("--role", required=True, choices=ROLES)
     p.add_argument("--unit", required=True, help="mã đơn vị, ví dụ KT-147")
     p.add_argument("--full-name")
     p.add_argument("--password", help="nếu bỏ trống: EISO_NEW_PASSWORD hoặc hỏi")

@@ -1,51 +1,110 @@
-"""JSON errors: every failure answers {"error": code, "message": readable text} with its status."""
+"""Problems raised by name, and the one place that turns every failure into an HTTP answer.
+
+Anywhere on the server: `raise problem("unit_not_found", field="unit_id")`. The name is looked up in
+`server.catalogue.PROBLEMS` for the status, the wire code and the Vietnamese message. Values the message
+names fill it in; every other value (`field`, `checklist_id`, `retry_after`...) goes into the JSON body
+beside the code, and `field` always does, because clients use it to point at the input.
+
+The JSON API answers `{"error": code, "message": text, ...extra}`; a page renders the same message in
+HTML. `error_handlers(render_page)` maps ApiError, Starlette's HTTPException and the sync engine's
+SyncError to one of the two, by path: `/api/...` gets JSON, anything else the page.
+"""
 from __future__ import annotations
 
-from typing import Any
+from string import Formatter
+from typing import Any, Callable
 
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from sync.protocol import SyncError
+
+from .catalogue import PROBLEMS
+
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+    """A problem on its way to the client: status, wire code, message and extra body values."""
+
+    def __init__(self, status: int, code: str, message: str, *, name: str = "", **extra: Any) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.extra = status, code, message, extra
+        self.name = name or code
 
 
-def not_found(what: str = "Không tìm thấy") -> ApiError:
-    # The same answer for "does not exist" and "not yours": an id outside the scope leaks nothing.
-    return ApiError(404, "not_found", what)
+def message_fields(template: str) -> set[str]:
+    """The values a message template names: "Trường '{field}'..." -> {"field"}."""
+    return {field for _, field, _, _ in Formatter().parse(template) if field}
+
+
+def problem(name: str, **values: Any) -> ApiError:
+    """The catalogue's problem `name`, its message filled with `values` (KeyError for an unknown name)."""
+    status, code, template = PROBLEMS[name]
+    used = message_fields(template)
+    message = template.format(**{k: v for k, v in values.items() if k in used})
+    extra = {k: v for k, v in values.items() if k not in used or k == "field"}
+    return ApiError(status, code, message, name=name, **extra)
+
+
+def validation_error(exc: ValidationError) -> ApiError:
+    """A pydantic refusal as `field_invalid`, naming the first field at fault."""
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
+    return problem("field_invalid", field=field, detail=first.get("msg", ""))
+
+
+def parse_int(raw: Any, field: str, *, minimum: int | None = None) -> int:
+    """A path or query value as an integer, or `field_not_integer` / `field_negative` naming it."""
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise problem("field_not_integer", field=field) from None
+    if minimum is not None and value < minimum:
+        raise problem("field_negative", field=field)
+    return value
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict:
     return {"error": code, "message": message, **extra}
 
 
-def validation_error(exc: ValidationError) -> ApiError:
-    first = exc.errors()[0]
-    field = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
-    return ApiError(422, "invalid", f"Trường '{field}' không hợp lệ: {first.get('msg', '')}", field=field)
-
-
-async def api_error_handler(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
+def json_error(exc: ApiError) -> JSONResponse:
     return JSONResponse(error_body(exc.code, exc.message, **exc.extra), status_code=exc.status)
 
 
-_HTTP_MESSAGES = {
-    404: ("not_found", "Không tìm thấy"),
-    405: ("method_not_allowed", "Phương thức không được hỗ trợ"),
-}
+# Starlette's own refusals (no route, wrong method) by status.
+_HTTP_PROBLEMS = {404: "not_found", 405: "method_not_allowed"}
 
 
-async def http_error_handler(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    code, message = _HTTP_MESSAGES.get(exc.status_code, ("http_error", str(exc.detail)))
-    if request.url.path.startswith("/api/"):
-        return JSONResponse(error_body(code, message), status_code=exc.status_code)
-    from .pages.render import render_error  # pages render a human page
+def as_problem(exc: Exception) -> ApiError:
+    """Any failure a route may raise, as the ApiError the client sees."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, SyncError):
+        # The engine's refusals are catalogue names too; the catalogue's words win over the engine's.
+        extra = dict(getattr(exc, "extra", {}) or {})
+        if exc.code in PROBLEMS:
+            return problem(exc.code, **extra)
+        return ApiError(getattr(exc, "status", 500), exc.code, str(getattr(exc, "message", exc)), **extra)
+    if isinstance(exc, HTTPException):
+        name = _HTTP_PROBLEMS.get(exc.status_code)
+        if name:
+            return problem(name)
+        return ApiError(exc.status_code, "http_error", str(exc.detail))
+    raise TypeError(f"not a problem: {exc!r}")
 
-    return render_error(request, exc.status_code, message)
+
+PageRenderer = Callable[[Request, ApiError], Response]
+
+
+def error_handlers(render_page: PageRenderer) -> dict:
+    """Starlette exception handlers: JSON under /api/, `render_page` (an HTML error page) elsewhere."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        err = as_problem(exc)
+        if request.url.path.startswith("/api/"):
+            return json_error(err)
+        return render_page(request, err)
+
+    return {ApiError: handle, SyncError: handle, HTTPException: handle}

@@ -5,6 +5,8 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .errors import error_body, problem
+
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -38,11 +40,9 @@ class SecurityMiddleware:
             if (origin and origin != "null" and not _same_origin(scope, origin)) or origin == "null" or (
                 fetch_site == "cross-site"
             ):
-                body = json.dumps(
-                    {"error": "cross_site", "message": "Yêu cầu từ trang khác bị từ chối."},
-                    ensure_ascii=False,
-                ).encode()
-                await send({"type": "http.response.start", "status": 403, "headers": [
+                refusal = problem("cross_site")
+                body = json.dumps(error_body(refusal.code, refusal.message), ensure_ascii=False).encode()
+                await send({"type": "http.response.start", "status": refusal.status, "headers": [
                     (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
                 await send({"type": "http.response.body", "body": body})
                 return

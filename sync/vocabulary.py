@@ -12,6 +12,8 @@ ROLES = ("official", "reviewer", "admin", "viewer")
 EDITORS = ("official", "admin")  # may answer items and submit
 RESOLVERS = ("official", "reviewer", "admin")  # may settle a conflict
 DECIDERS = ("reviewer", "admin")  # may return, approve and reopen what the units below declared
+CREATORS = ("official", "reviewer", "admin")  # may create a checklist for a unit in scope
+TREE_ADMINS = ("admin",)  # may rename, move and merge units
 
 CHECKLIST_STATUSES = ("draft", "submitted", "returned", "approved")
 

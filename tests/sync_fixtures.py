@@ -7,7 +7,7 @@ from typing import Any, Callable
 import httpx
 import pytest_asyncio
 
-from sync.checklists import create_checklist
+from server.services.checklists import create_checklist
 from sync.client import SyncClient
 from tests.conftest import DEMO_PASSWORD, template_id, unit_id
 

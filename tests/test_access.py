@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from server.auth import hash_password
+from server.catalogue import PROBLEMS
 from server.models import Unit, User
 from sync.models import Checklist
 
@@ -21,7 +22,7 @@ async def clients(login, seeded):
 
 
 async def make_checklist(unit_code: str) -> str:
-    from sync.checklists import create_checklist
+    from server.services.checklists import create_checklist
 
     c = await create_checklist(await unit_id(unit_code), await template_id("monthly_report"), "2026-11", "admin")
     return c.id
@@ -45,7 +46,7 @@ async def test_unit_detail_only_in_scope(clients, user, code):
     expected = 200 if code in SEES[user] else 404
     assert r.status_code == expected, (user, code, r.text)
     if expected == 404:
-        assert r.json() == {"error": "not_found", "message": "Không tìm thấy đơn vị"}
+        assert r.json() == {"error": "not_found", "message": PROBLEMS["unit_not_found"][2]}
 
 
 @pytest.mark.parametrize("user,count", [("admin", 148), ("huyen.iahdrai", 4), ("huyen.tumorong", 13),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from server.deadlines import next_due, today_vn
+from server.services.deadlines import next_due, today_vn
 from server.models import Deadline
 
 from .conftest import unit_id

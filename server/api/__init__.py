@@ -1,4 +1,8 @@
-"""JSON API routes, grouped by resource."""
+"""JSON API routes, one module per resource, and what they share: the JSON answer and reading input.
+
+Routes parse, check the session, call `server.services` and answer JSON. Refusals are raised as
+`errors.problem(name)`; `server/errors.py` turns them into `{"error", "message", ...}`.
+"""
 from __future__ import annotations
 
 import json
@@ -8,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from ..errors import ApiError, validation_error
+from ..errors import parse_int, problem, validation_error
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -25,9 +29,9 @@ def parse_json_object(raw: bytes) -> dict:
     try:
         data = json.loads(raw or b"null")
     except ValueError:
-        raise ApiError(422, "invalid", "Dữ liệu gửi lên không phải JSON hợp lệ.", field="body") from None
+        raise problem("body_not_json", field="body") from None
     if not isinstance(data, dict):
-        raise ApiError(422, "invalid", "Dữ liệu gửi lên phải là một đối tượng JSON.", field="body")
+        raise problem("body_not_object", field="body")
     return data
 
 
@@ -39,9 +43,9 @@ async def read_body(request: Request, model: type[M]) -> M:
         raise validation_error(exc) from None
 
 
-def int_param(request: Request, name: str) -> int:
+def int_param(request: Request, name: str, *, default: int | None = None, minimum: int | None = None) -> int:
+    """An integer from the path or, failing that, the query string; `default` when absent from both."""
     raw = request.path_params.get(name, request.query_params.get(name))
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        raise ApiError(422, "invalid", f"Trường '{name}' phải là số nguyên.", field=name) from None
+    if raw is None and default is not None:
+        return default
+    return parse_int(raw, name, minimum=minimum)

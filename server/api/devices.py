@@ -11,7 +11,7 @@ from sync.protocol import NewDevice
 from sync.sql import now_ms
 
 from .. import auth
-from ..errors import not_found
+from ..errors import problem
 from ..models import AuditLog, User
 from . import JSON, read_body
 
@@ -41,10 +41,10 @@ async def revoke_device(request: Request) -> JSON:
     user = await auth.require_user(request)
     device = await Device.get_or_none(id=request.path_params["device_id"])
     if device is None:
-        raise not_found("Không tìm thấy thiết bị")
+        raise problem("device_not_found")
     owner = await User.get(id=device.user_id)  # type: ignore[attr-defined]
     if owner.id != user.id and not (user.role == "admin" and await auth.unit_in_scope(user, owner.unit_id)):  # type: ignore[attr-defined]
-        raise not_found("Không tìm thấy thiết bị")
+        raise problem("device_not_found")
     if device.revoked_ms is None:
         await Device.filter(id=device.id, revoked_ms=None).update(revoked_ms=now_ms(), revoked_by=user.username)
         await AuditLog.create(username=user.username, action="device.revoke", object_type="device",

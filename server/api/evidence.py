@@ -1,4 +1,4 @@
-"""Evidence uploads (resumable chunks, stored by content hash). Owned by the PWA work.
+"""Evidence uploads (resumable chunks, stored by content hash).
 
     PUT  /api/evidence/{sha256}?offset=N&size=S&mime=M   body: the bytes from offset N
          -> 200 {"sha256", "size", "received", "complete"}
@@ -33,8 +33,8 @@ from sync.models import Answer, Evidence
 from sync.sql import now_ms
 
 from .. import auth
-from ..errors import ApiError, not_found
-from . import JSON
+from ..errors import problem
+from . import JSON, int_param
 
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 MAX_SIZE = 20 * 1024 * 1024  # a downscaled photo is ~200 KB; a scanned PDF stays well below this
@@ -48,7 +48,7 @@ _locks: dict[str, asyncio.Lock] = {}
 def _sha(request: Request) -> str:
     sha = request.path_params["sha256"].lower()
     if not SHA_RE.match(sha):
-        raise ApiError(422, "invalid", "Mã băm SHA-256 không hợp lệ.", field="sha256")
+        raise problem("evidence_bad_hash", field="sha256")
     return sha
 
 
@@ -62,23 +62,10 @@ def _status(ev: Evidence) -> dict:
             "complete": ev.complete}
 
 
-def _int_query(request: Request, name: str, default: int | None = None) -> int:
-    raw = request.query_params.get(name)
-    if raw is None and default is not None:
-        return default
-    try:
-        value = int(raw)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ApiError(422, "invalid", f"Trường '{name}' phải là số nguyên.", field=name) from None
-    if value < 0:
-        raise ApiError(422, "invalid", f"Trường '{name}' không được âm.", field=name)
-    return value
-
-
 async def _readable(user, sha: str) -> Evidence:
     ev = await Evidence.get_or_none(sha256=sha)
     if ev is None:
-        raise not_found("Không tìm thấy tệp minh chứng")
+        raise problem("evidence_not_found")
     scope = await auth.scope_unit_ids(user)
     if ev.unit_id in scope:
         return ev
@@ -87,24 +74,24 @@ async def _readable(user, sha: str) -> Evidence:
     # substring match on it is exact enough (and works the same on SQLite and PostgreSQL).
     if await Answer.filter(checklist__unit_id__in=list(scope), value__contains=sha).exists():
         return ev
-    raise not_found("Không tìm thấy tệp minh chứng")
+    raise problem("evidence_not_found")
 
 
 async def put_chunk(request: Request) -> JSON:
     user = await auth.require_user(request, *auth.CAN_EDIT_ANSWERS)
     sha = _sha(request)
-    offset = _int_query(request, "offset")
-    size = _int_query(request, "size")
+    offset = int_param(request, "offset", minimum=0)
+    size = int_param(request, "size", minimum=0)
     if size == 0 or size > MAX_SIZE:
-        raise ApiError(422, "invalid", "Tệp rỗng hoặc quá lớn (tối đa 20 MB).", field="size")
+        raise problem("evidence_bad_size", field="size", max_mb=MAX_SIZE // (1024 * 1024))
     mime = (request.query_params.get("mime") or "application/octet-stream")[:64]
     if not ALLOWED_MIME.match(mime):
-        raise ApiError(422, "invalid", "Loại tệp không được hỗ trợ.", field="mime")
+        raise problem("evidence_bad_type", field="mime")
     body = await request.body()
     if len(body) > MAX_CHUNK:
-        raise ApiError(413, "too_large", "Phần tệp gửi lên quá lớn.")
+        raise problem("evidence_chunk_too_large")
     if offset + len(body) > size:
-        raise ApiError(422, "invalid", "Dữ liệu vượt quá kích thước tệp.", field="offset")
+        raise problem("evidence_past_end", field="offset")
     lock = _locks.setdefault(sha, asyncio.Lock())
     async with lock:
         ev = await Evidence.get_or_none(sha256=sha)
@@ -117,10 +104,9 @@ async def put_chunk(request: Request) -> JSON:
                                        uploaded_by=user.username, unit_id=user.unit_id,  # type: ignore[attr-defined]
                                        created_ms=now_ms())
         elif ev.size != size:
-            raise ApiError(422, "invalid", "Kích thước tệp khác với lần gửi trước.", field="size")
+            raise problem("evidence_size_changed", field="size")
         if offset > ev.received:
-            raise ApiError(409, "offset_mismatch", "Thiếu phần trước của tệp; gửi tiếp từ vị trí đã nhận.",
-                           received=ev.received)
+            raise problem("evidence_offset_mismatch", received=ev.received)
         tail = body[ev.received - offset:]  # the bytes not stored yet (empty for a repeated chunk)
         if tail:
             partial.parent.mkdir(parents=True, exist_ok=True)
@@ -138,7 +124,7 @@ async def put_chunk(request: Request) -> JSON:
             if digest != sha:
                 partial.unlink(missing_ok=True)
                 await Evidence.filter(sha256=sha).delete()
-                raise ApiError(422, "hash_mismatch", "Tệp nhận được không khớp mã băm; vui lòng gửi lại.")
+                raise problem("evidence_hash_mismatch")
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(partial, final)
             ev.complete = True
@@ -171,7 +157,7 @@ async def get_file(request: Request) -> Response:
     ev = await _readable(user, sha)
     _, final = _paths(request, sha)
     if not ev.complete or not final.is_file():
-        raise not_found("Tệp minh chứng chưa được tải lên đủ")
+        raise problem("evidence_incomplete")
     return FileResponse(final, media_type=ev.mime, headers={
         "Cache-Control": "private, max-age=31536000, immutable", "Content-Disposition": "inline"})
 

@@ -6,8 +6,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from .. import auth
-from ..errors import ApiError
-from ..models import AuditLog
+from ..services import sessions
 from . import JSON, read_body
 
 
@@ -26,45 +25,21 @@ def user_json(user) -> dict:
     }
 
 
-async def login_user(request: Request, username: str, password: str):
-    """Shared by the JSON API and the login page; raises ApiError on failure."""
-    settings = request.app.state.settings
-    address = auth.client_address(request)
-    await auth.check_throttle(username, address, settings.login_max_failures, settings.login_window_seconds)
-    user = await auth.authenticate(username, password)
-    if user is None:
-        await auth.record_failure(username, address)
-        raise ApiError(401, "bad_credentials", "Tên đăng nhập hoặc mật khẩu không đúng.")
-    await auth.clear_failures(username)
-    token = await auth.start_session(user, request, settings.session_days)
-    await AuditLog.create(username=user.username, action="login", detail={"address": address})
-    await user.fetch_related("unit")
-    return user, token
-
-
-def set_session_cookie(response, request: Request, token: str) -> None:
-    settings = request.app.state.settings
-    response.set_cookie(
-        auth.COOKIE, token, max_age=settings.session_days * 86400, httponly=True, samesite="lax",
-        secure=settings.secure_cookies, path="/",
-    )
-
-
 async def create_session(request: Request) -> JSON:
     body = await read_body(request, Login)
-    user, token = await login_user(request, body.username.strip(), body.password)
+    settings = request.app.state.settings
+    user, token = await sessions.login(settings, body.username, body.password,
+                                       address=auth.client_address(request),
+                                       user_agent=request.headers.get("user-agent", ""))
     response = JSON({"user": user_json(user)}, status_code=201)
-    set_session_cookie(response, request, token)
+    auth.set_session_cookie(response, token, days=settings.session_days, secure=settings.secure_cookies)
     return response
 
 
 async def delete_session(request: Request) -> JSON:
-    user = await auth.session_user(request)
-    await auth.end_session(request.cookies.get(auth.COOKIE))
-    if user:
-        await AuditLog.create(username=user.username, action="logout")
+    await sessions.logout(request.cookies.get(auth.COOKIE))
     response = JSON({"ok": True})
-    response.delete_cookie(auth.COOKIE, path="/")
+    auth.clear_session_cookie(response)
     return response
 
 

@@ -5,7 +5,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from .. import auth
-from ..errors import not_found
+from ..errors import problem
 from ..models import Template, TemplateItem
 from . import JSON, int_param
 
@@ -34,7 +34,7 @@ async def get_template(request: Request) -> JSON:
     await auth.require_user(request)
     template = await Template.get_or_none(id=int_param(request, "template_id"))
     if template is None:
-        raise not_found("Không tìm thấy mẫu phiếu")
+        raise problem("template_not_found")
     items = await TemplateItem.filter(template_id=template.id).order_by("position")
     return JSON({**template_json(template), "items": [item_json(i) for i in items]})
 

@@ -1,4 +1,5 @@
-"""GET /api/units (scope, ?q= search ignoring diacritics) and GET /api/units/{id}."""
+"""Units: GET /api/units (scope, ?q= search ignoring diacritics), GET /api/units/{id} with children and
+history; PATCH /api/units/{id} (rename, move) and POST /api/units/{id}/merge for the provincial admin."""
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
@@ -6,10 +7,8 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from .. import auth
-from ..errors import ApiError, not_found
-from ..models import Unit, UnitHistory
-from ..textfold import fold_diacritics
-from ..units_admin import merge_unit, move_unit, rename_unit
+from ..models import Unit
+from ..services import units
 from . import JSON, int_param, read_body
 
 
@@ -29,34 +28,22 @@ def unit_json(u: Unit) -> dict:
     }
 
 
-async def units_in_scope(user, q: str = "") -> list[Unit]:
-    scope = await auth.scope_unit_ids(user)
-    qs = Unit.filter(id__in=scope)
-    for word in fold_diacritics(q).split():
-        qs = qs.filter(name_folded__contains=word)
-    return await qs.order_by("level", "annex_no", "id")
-
-
 async def list_units(request: Request) -> JSON:
     user = await auth.require_user(request)
     q = request.query_params.get("q", "")[:100]
-    units = await units_in_scope(user, q)
-    return JSON({"units": [unit_json(u) for u in units], "count": len(units)})
+    found = await units.units_in_scope(user, q)
+    return JSON({"units": [unit_json(u) for u in found], "count": len(found)})
 
 
 async def get_unit(request: Request) -> JSON:
     user = await auth.require_user(request)
-    unit_id = int_param(request, "unit_id")
-    if not await auth.unit_in_scope(user, unit_id):
-        raise not_found("Không tìm thấy đơn vị")
-    unit = await Unit.get(id=unit_id)
-    children = await Unit.filter(parent_id=unit_id).order_by("annex_no", "id")
-    history = await UnitHistory.filter(unit_id=unit_id).order_by("id")
+    detail = await units.unit_detail(user, int_param(request, "unit_id"))
     return JSON({
-        **unit_json(unit),
-        "qms_note": unit.qms_note,
-        "children": [unit_json(c) for c in children],
-        "history": [{"change": h.change, "old": h.old, "new": h.new, "at": h.at.isoformat()} for h in history],
+        **unit_json(detail.unit),
+        "qms_note": detail.unit.qms_note,
+        "children": [unit_json(c) for c in detail.children],
+        "history": [{"change": h.change, "old": h.old, "new": h.new, "at": h.at.isoformat()}
+                    for h in detail.history],
     })
 
 
@@ -69,37 +56,19 @@ class UnitMerge(BaseModel):
     into_id: int
 
 
-async def _admin_unit(request: Request, field: str = "unit_id"):
-    user = await auth.require_user(request, "admin")
-    unit_id = int_param(request, field)
-    if not await auth.unit_in_scope(user, unit_id):
-        raise not_found("Không tìm thấy đơn vị")
-    return user, await Unit.get(id=unit_id)
-
-
-async def _target_in_scope(user, unit_id: int, field: str) -> Unit:
-    if not await auth.unit_in_scope(user, unit_id):
-        raise ApiError(422, "invalid", "Đơn vị đích không tồn tại.", field=field)
-    return await Unit.get(id=unit_id)
-
-
 async def patch_unit(request: Request) -> JSON:
-    """Rename and/or move a unit (provincial admin); each change is kept in the unit's history."""
-    user, unit = await _admin_unit(request)
+    """Rename and/or move a unit (provincial admin)."""
+    user = await auth.require_user(request, *units.TREE_ADMINS)
+    unit_id = int_param(request, "unit_id")
     body = await read_body(request, UnitChange)
-    target = await _target_in_scope(user, body.parent_id, "parent_id") if body.parent_id is not None else None
-    if body.name is not None:
-        unit = await rename_unit(unit, body.name, user.username)
-    if target is not None:
-        unit = await move_unit(unit, target, user.username)
-    return JSON(unit_json(unit))
+    return JSON(unit_json(await units.change_unit(user, unit_id, name=body.name, parent_id=body.parent_id)))
 
 
 async def post_merge(request: Request) -> JSON:
-    user, unit = await _admin_unit(request)
+    user = await auth.require_user(request, *units.TREE_ADMINS)
+    unit_id = int_param(request, "unit_id")
     body = await read_body(request, UnitMerge)
-    into = await _target_in_scope(user, body.into_id, "into_id")
-    return JSON(unit_json(await merge_unit(unit, into, user.username)))
+    return JSON(unit_json(await units.merge_into(user, unit_id, body.into_id)))
 
 
 routes = [

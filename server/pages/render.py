@@ -1,34 +1,24 @@
-"""Jinja2 set-up: autoescaping on, Vietnamese dates and times in Asia/Ho_Chi_Minh."""
+"""Jinja2 set-up shared by the pages: autoescaping on, the catalogue's words, dates in Asia/Ho_Chi_Minh.
+
+Templates read labels from the catalogue (`CHECKLIST_STATUS_LABELS`, `ROLE_LABELS`, `QMS_STATUS_LABELS`,
+`UNIT_KIND_LABELS`, the `period_label` and `answer_label` filters), so a page and the phone say the same
+word. `render_error` draws a problem as a page with the catalogue's message.
+"""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
-templates = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
+from ..catalogue import (
+    CHECKLIST_STATUS_LABELS, CHOICE_LABELS, QMS_STATUS_LABELS, ROLE_LABELS, UNIT_KIND_LABELS, VN, period_label,
+)
+from ..errors import ApiError
 
-STATUS_LABELS = {
-    "none": "Chưa áp dụng",
-    "iso2008": "Đang áp dụng ISO 9001:2008",
-    "converting": "Đang chuyển đổi sang ISO 9001:2015",
-    "iso2015": "Đã áp dụng ISO 9001:2015",
-    "announced": "Đã công bố",
-    "eiso": "Đã áp dụng ISO điện tử",
-}
-CHECKLIST_STATUS_LABELS = {
-    "draft": "Đang soạn", "submitted": "Đã gửi", "returned": "Bị trả lại", "approved": "Đã duyệt",
-}
-ROLE_LABELS = {
-    "official": "Cán bộ cấp xã", "reviewer": "Người duyệt", "admin": "Quản trị tỉnh", "viewer": "Người xem",
-}
-KIND_LABELS = {
-    "province": "Tỉnh", "department": "Sở, ban, ngành", "agency": "Chi cục hoặc tương đương",
-    "district": "Cấp huyện", "commune": "Xã", "ward": "Phường", "town": "Thị trấn",
-}
+templates = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
 
 
 def vn_date(value) -> str:
@@ -45,18 +35,6 @@ def vn_datetime_ms(ms: int | None) -> str:
     if not ms:
         return ""
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).astimezone(VN).strftime("%H:%M %d/%m/%Y")
-
-
-def period_label(period: str) -> str:
-    """"2026-11" → "Tháng 11/2026", "2026" → "Năm 2026", "once" → "Một lần"."""
-    if period == "once":
-        return "Một lần"
-    if len(period) == 7 and period[4] == "-":
-        return f"Tháng {period[5:]}/{period[:4]}"
-    return f"Năm {period}"
-
-
-CHOICE_LABELS = {"yes": "Có", "no": "Không", "partial": "Một phần", "na": "Không áp dụng"}
 
 
 def answer_label(value, item_type: str) -> str:
@@ -77,14 +55,15 @@ templates.env.filters["answer_label"] = answer_label
 templates.env.filters["period_label"] = period_label
 templates.env.filters["vn_datetime_ms"] = vn_datetime_ms
 templates.env.globals.update(
-    STATUS_LABELS=STATUS_LABELS, CHECKLIST_STATUS_LABELS=CHECKLIST_STATUS_LABELS,
-    ROLE_LABELS=ROLE_LABELS, KIND_LABELS=KIND_LABELS,
+    QMS_STATUS_LABELS=QMS_STATUS_LABELS, CHECKLIST_STATUS_LABELS=CHECKLIST_STATUS_LABELS,
+    ROLE_LABELS=ROLE_LABELS, UNIT_KIND_LABELS=UNIT_KIND_LABELS,
 )
 
 
-def render(request: Request, name: str, context: dict, status_code: int = 200):
+def render(request: Request, name: str, context: dict, status_code: int = 200) -> Response:
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
-def render_error(request: Request, status_code: int, message: str):
-    return render(request, "error.html", {"message": message, "user": None}, status_code=status_code)
+def render_error(request: Request, err: ApiError) -> Response:
+    """A problem as a page: its catalogue message under its status."""
+    return render(request, "error.html", {"message": err.message, "user": None}, status_code=err.status)

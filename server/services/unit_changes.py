@@ -1,22 +1,23 @@
 """Renaming, moving and merging units. The tree is data: each change is a history row, nothing is lost.
 
 Checklists stay attached to their unit; a merged unit becomes an inactive child of the unit it merged
-into, so its past checklists stay in the new unit's scope and its history stays readable.
+into, so its past checklists stay in the new unit's scope and its history stays readable. The caller
+(`services.units`) has checked the role and the scope.
 """
 from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from .errors import ApiError
-from .models import AuditLog, Unit, UnitHistory
-from .textfold import fold_diacritics
+from ..errors import problem
+from ..models import AuditLog, Unit, UnitHistory
+from ..textfold import fold_diacritics
 from .tree import subtree_ids
 
 
 async def rename_unit(unit: Unit, name: str, by: str) -> Unit:
     name = " ".join(name.split())
     if not name:
-        raise ApiError(422, "invalid", "Tên đơn vị không được để trống.", field="name")
+        raise problem("unit_name_empty", field="name")
     if name == unit.name:
         return unit
     async with in_transaction():
@@ -39,8 +40,7 @@ async def _relevel(unit_id: int, level: int) -> None:
 
 async def move_unit(unit: Unit, new_parent: Unit, by: str) -> Unit:
     if new_parent.id in await subtree_ids(unit.id):
-        raise ApiError(422, "invalid", "Không thể chuyển đơn vị vào chính nó hoặc đơn vị cấp dưới của nó.",
-                       field="parent_id")
+        raise problem("unit_move_into_self", field="parent_id")
     if unit.parent_id == new_parent.id:  # type: ignore[attr-defined]
         return unit
     async with in_transaction():
@@ -58,10 +58,9 @@ async def move_unit(unit: Unit, new_parent: Unit, by: str) -> Unit:
 
 async def merge_unit(unit: Unit, into: Unit, by: str) -> Unit:
     if unit.id == into.id or into.id in await subtree_ids(unit.id):
-        raise ApiError(422, "invalid", "Không thể sáp nhập đơn vị vào chính nó hoặc đơn vị cấp dưới của nó.",
-                       field="into_id")
+        raise problem("unit_merge_into_self", field="into_id")
     if not unit.active:
-        raise ApiError(409, "already_merged", "Đơn vị này đã được sáp nhập trước đó.")
+        raise problem("unit_already_merged")
     async with in_transaction():
         old_parent = unit.parent_id  # type: ignore[attr-defined]
         # Its own children move to the unit it merges into; it stays as an inactive child, for history.

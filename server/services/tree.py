@@ -1,7 +1,7 @@
 """Walking the unit tree, which has any depth: the whole tree is small enough to read in one query."""
 from __future__ import annotations
 
-from .models import Unit
+from ..models import Unit
 
 
 async def _parents() -> dict[int, int | None]:

@@ -1,18 +1,20 @@
-"""Which deadlines apply to a unit, and their next due date, counted in Asia/Ho_Chi_Minh."""
+"""Which deadlines apply to a unit, and their next due date, counted in Asia/Ho_Chi_Minh.
+
+A unit sees the deadlines set on it and on every unit above it, limited to its level when a deadline
+names one. `deadlines_of` checks the caller's scope first.
+"""
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
-from .models import Deadline, Unit
+from sync.periods import TIMEZONE, today_vn
+
+from ..models import Deadline, Unit, User
 from .tree import ancestor_ids
+from .units import unit_in_scope
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def today_vn(now: datetime | None = None) -> date:
-    return (now or datetime.now(VN)).astimezone(VN).date()
+__all__ = ["deadlines_for", "deadlines_of", "next_due", "today_vn"]
 
 
 def next_due(deadline: Deadline, today: date) -> date | None:
@@ -49,3 +51,10 @@ async def deadlines_for(unit: Unit, today: date) -> list[dict]:
             "template_code": d.template.code if d.template else None,
         })
     return sorted(out, key=lambda x: x["due"])
+
+
+async def deadlines_of(user: User, unit_id: int | None = None, today: date | None = None) -> dict:
+    """The deadlines of the user's unit (or `unit_id` in scope), soonest first, with today and the zone."""
+    unit = await unit_in_scope(user, user.unit_id if unit_id is None else unit_id)  # type: ignore[attr-defined]
+    today = today or today_vn()
+    return {"today": today.isoformat(), "timezone": TIMEZONE, "deadlines": await deadlines_for(unit, today)}
