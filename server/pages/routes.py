@@ -123,14 +123,14 @@ async def unit_page(request: Request, error: str | None = None):
     checklists = await Checklist.filter(unit_id=unit.id).order_by("-updated_ms")
     templates_by_id = {t.id: t for t in await Template.all()}
     progress = await progress_of(checklists)
-    from seed.demo import demo_periods
+    from sync.periods import current_periods, today_vn
 
     return render(request, "unit.html", {
         "user": user, "unit": unit, "parent": parent, "children": children, "checklists": checklists,
         "templates": templates_by_id, "progress": progress, "error": error,
         "can_create": user.role in auth.CAN_CREATE_CHECKLISTS,
         "published": [t for t in templates_by_id.values() if t.published],
-        "periods": demo_periods(),
+        "periods": current_periods(today_vn()),
     }, status_code=422 if error else 200)
 
 
