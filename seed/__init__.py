@@ -7,5 +7,5 @@ the province and its 147 agencies, with the source spelling kept in `source_name
 The loader goes read → analyse → load → demo: `seed.read` reads and checks the data files, `seed.anomalies`
 lists the oddities of the source (`SeedReport.anomalies`) instead of silently correcting them,
 `seed.load.load_seed()` upserts it all (running it twice changes nothing) and `seed.demo` adds the demo
-accounts and checklists. Only the `eiso` command imports this package.
+accounts and checklists. In the product only the `eiso` command imports this package.
 """
