@@ -2,9 +2,9 @@
 
 Each setting is declared once, as a field of `Settings` made by `setting(variable, default, help)`: the
 environment variable that sets it, its default and one line of help. `Settings.from_env()` reads them all;
-`declared()` lists them, and tests/test_settings.py checks README.md's configuration table against that
-list, so a setting cannot be added without its documentation. Nothing else in `server/`, `sync/` or
-`seed/` reads `os.environ`: code that needs a setting is given a `Settings`.
+`declared_settings()` lists them, and tests/test_settings.py checks README.md's configuration table
+against that list, so a setting cannot be added without its documentation. Nothing else in `server/`,
+`sync/` or `seed/` reads `os.environ`: code that needs a setting is given a `Settings`.
 
 An unset or empty variable means the default. `shown` is how the README writes a default that is not a
 plain value ("random per start", "asked").
@@ -101,7 +101,7 @@ class Settings:
         """Settings from `env` (default: the process environment), unset and empty variables meaning the
         default; the database URL normalised and a random secret when none is set."""
         env = dict(os.environ if env is None else env)
-        values = {d.name: d.parse(env[d.variable]) for d in declared() if env.get(d.variable)}
+        values = {d.name: d.parse(env[d.variable]) for d in declared_settings() if env.get(d.variable)}
         s = cls(**values)
         if not s.secret:
             # Sessions live in the database, so the secret only keys CSRF-free helpers; a random one
@@ -111,7 +111,7 @@ class Settings:
         return s
 
 
-def declared() -> list[Declared]:
+def declared_settings() -> list[Declared]:
     """Every setting read from the environment, in declaration order."""
     return [
         Declared(f.name, f.metadata["variable"], f.default, f.metadata["help"], f.metadata["parse"],

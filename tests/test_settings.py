@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from server.config import Settings, declared, normalise_db_url
+from server.config import Settings, declared_settings, normalise_db_url
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCT_PACKAGES = ("server", "sync", "seed", "client")
@@ -36,15 +36,15 @@ def readme_configuration() -> list[tuple[str, str, str]]:
 
 def test_the_readme_documents_every_setting_with_its_default_and_help():
     documented = readme_configuration()
-    assert [v for v, _, _ in documented] == [d.variable for d in declared()], \
+    assert [v for v, _, _ in documented] == [d.variable for d in declared_settings()], \
         "README.md's configuration table and server/config.py declare different variables"
-    for (variable, default, meaning), d in zip(documented, declared()):
+    for (variable, default, meaning), d in zip(documented, declared_settings()):
         assert default == d.documented_default, f"{variable}: README says {default!r}, Settings {d.documented_default!r}"
         assert meaning == d.help, f"{variable}: README and server/config.py explain it differently"
 
 
 def test_each_variable_is_declared_once():
-    variables = [d.variable for d in declared()]
+    variables = [d.variable for d in declared_settings()]
     assert len(variables) == len(set(variables))
 
 
@@ -91,7 +91,7 @@ def _comparable(s: Settings) -> dict:
     return values
 
 
-@pytest.mark.parametrize("d", declared(), ids=lambda d: d.variable)
+@pytest.mark.parametrize("d", declared_settings(), ids=lambda d: d.variable)
 def test_each_variable_changes_its_setting_and_only_that(d):
     unset = Settings.from_env({})
     raw = _sample(d)
@@ -105,9 +105,9 @@ def test_each_variable_changes_its_setting_and_only_that(d):
 
 
 def test_unset_or_empty_variables_mean_the_defaults():
-    for env in ({}, {d.variable: "" for d in declared()}):
+    for env in ({}, {d.variable: "" for d in declared_settings()}):
         s = Settings.from_env(env)
-        for d in declared():
+        for d in declared_settings():
             want = normalise_db_url(d.default) if d.name == "database_url" else d.default
             if d.name != "secret":
                 assert getattr(s, d.name) == want, d.variable
