@@ -4,6 +4,8 @@
 the province and its 147 agencies, with the source spelling kept in `source_name` and a clean display name in
 `name`. `seed/data/annex_totals.csv` holds the counts the annex states, which the loader checks against the rows.
 `seed/data/templates/*.json` are the five checklist templates, `seed/data/deadlines.csv` the deadlines.
-`seed.load.load_seed()` upserts all of it; running it twice changes nothing, and oddities of the source are
-reported (`SeedReport.anomalies`) instead of being silently corrected.
+The loader goes read → analyse → load → demo: `seed.read` reads and checks the data files, `seed.anomalies`
+lists the oddities of the source (`SeedReport.anomalies`) instead of silently correcting them,
+`seed.load.load_seed()` upserts it all (running it twice changes nothing) and `seed.demo` adds the demo
+accounts and checklists. In the product only the `eiso` command imports this package.
 """

@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import os
 import secrets
 import sys
 from pathlib import Path
@@ -105,7 +104,7 @@ async def _createuser(settings: Settings, args) -> None:
             raise SystemExit(f"Không có đơn vị mã {args.unit!r} (xem /api/units).")
         if await User.exists(username=args.username):
             raise SystemExit(f"Tài khoản {args.username!r} đã tồn tại.")
-        password = args.password or os.environ.get("EISO_NEW_PASSWORD") or getpass.getpass("Mật khẩu: ")
+        password = args.password or settings.new_password or getpass.getpass("Mật khẩu: ")
         if len(password) < 8:
             raise SystemExit("Mật khẩu phải có ít nhất 8 ký tự.")
         await User.create(username=args.username, full_name=args.full_name or "", role=args.role, unit=unit,

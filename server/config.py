@@ -1,14 +1,23 @@
-"""Settings read from the environment (documented in README.md)."""
+"""Settings: the only reader of environment variables.
+
+Each setting is declared once, as a field of `Settings` made by `setting(variable, default, help)`: the
+environment variable that sets it, its default and one line of help. `Settings.from_env()` reads them all;
+`declared_settings()` lists them, and tests/test_settings.py checks README.md's configuration table
+against that list, so a setting cannot be added without its documentation. Nothing else in `server/`,
+`sync/` or `seed/` reads `os.environ`: code that needs a setting is given a `Settings`.
+
+An unset or empty variable means the default. `shown` is how the README writes a default that is not a
+plain value ("random per start", "asked").
+"""
 from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any, Callable
 
-
-def _default_db_url() -> str:
-    return "sqlite://" + str(Path("data") / "eiso.sqlite3")
+DEFAULT_DATABASE_URL = "sqlite://data/eiso.sqlite3"
 
 
 def normalise_db_url(url: str) -> str:
@@ -27,42 +36,85 @@ def normalise_db_url(url: str) -> str:
     return url
 
 
+def _flag(text: str) -> bool:
+    return text.strip().lower() in ("1", "true", "yes")
+
+
+@dataclass(frozen=True)
+class Declared:
+    """One setting as declared: what the docs must say about it."""
+    name: str  # the attribute of Settings
+    variable: str  # the environment variable
+    default: Any
+    help: str
+    parse: Callable[[str], Any]
+    shown: str | None
+
+    @property
+    def documented_default(self) -> str:
+        """The default as README.md writes it."""
+        if self.shown is not None:
+            return self.shown
+        if isinstance(self.default, bool):
+            return "1" if self.default else "0"
+        if self.default == "":
+            return "empty"
+        return str(self.default)
+
+
+def setting(variable: str, default: Any, help: str, *, parse: Callable[[str], Any] = str,
+            shown: str | None = None) -> Any:
+    """A Settings field read from `variable`; see the module docstring."""
+    return field(default=default, metadata={"variable": variable, "help": help, "parse": parse, "shown": shown})
+
+
 @dataclass
 class Settings:
-    database_url: str = field(default_factory=_default_db_url)
-    secret: str = ""
-    demo_password: str | None = None
-    host: str = "127.0.0.1"
-    port: int = 8000
-    session_days: int = 30
+    database_url: str = setting(
+        "DATABASE_URL", DEFAULT_DATABASE_URL, "SQLite file (WAL) or `postgres://user@host:5432/db`")
+    secret: str = setting(
+        "EISO_SECRET", "", "server secret; set it in production", shown="random per start")
+    demo_password: str | None = setting(
+        "EISO_DEMO_PASSWORD", None, "password of the demo accounts made by `eiso seed --demo`", shown="generated")
+    host: str = setting("EISO_HOST", "127.0.0.1", "address `eiso serve` listens on")
+    port: int = setting("EISO_PORT", 8000, "port `eiso serve` listens on", parse=int)
+    session_days: int = setting(
+        "EISO_SESSION_DAYS", 30, "session lifetime (officials stay offline for days)", parse=int)
     # Cookies marked Secure only work over https; local http (and tests) need it off.
-    secure_cookies: bool = False
-    evidence_dir: Path = Path("data") / "evidence"
-    login_max_failures: int = 5
+    secure_cookies: bool = setting("EISO_SECURE_COOKIES", False, "set `1` behind HTTPS", parse=_flag)
+    evidence_dir: Path = setting(
+        "EISO_EVIDENCE_DIR", Path("data") / "evidence", "where uploaded evidence files are stored", parse=Path)
+    login_max_failures: int = setting(
+        "EISO_LOGIN_MAX_FAILURES", 5,
+        "failed logins per account in 15 minutes before throttling (×4 per address)", parse=int)
+    app_version_suffix: str = setting(
+        "EISO_APP_VERSION_SUFFIX", "",
+        "appended to the PWA version: forces a new service worker (docs/pwa.md)")
+    new_password: str | None = setting(
+        "EISO_NEW_PASSWORD", None, "password for `eiso createuser` run without a terminal (scripts, provisioning)",
+        shown="asked")
+    # Not from the environment: the window the failed logins above are counted in.
     login_window_seconds: int = 900
-    # Appended to the PWA's version: forces a new service worker without changing a file (docs/pwa.md).
-    app_version_suffix: str = ""
-    # Password for `eiso createuser` when it runs without a terminal (scripts, provisioning).
-    new_password: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        """Settings from `env` (default: the process environment), unset and empty variables meaning the
+        default; the database URL normalised and a random secret when none is set."""
         env = dict(os.environ if env is None else env)
-        s = cls()
-        s.database_url = env.get("DATABASE_URL") or _default_db_url()
-        s.secret = env.get("EISO_SECRET") or ""
-        s.demo_password = env.get("EISO_DEMO_PASSWORD") or None
-        s.host = env.get("EISO_HOST", s.host)
-        s.port = int(env.get("EISO_PORT", s.port))
-        s.session_days = int(env.get("EISO_SESSION_DAYS", s.session_days))
-        s.secure_cookies = env.get("EISO_SECURE_COOKIES", "0") in ("1", "true", "yes")
-        s.evidence_dir = Path(env.get("EISO_EVIDENCE_DIR", str(s.evidence_dir)))
-        s.login_max_failures = int(env.get("EISO_LOGIN_MAX_FAILURES", s.login_max_failures))
-        s.app_version_suffix = env.get("EISO_APP_VERSION_SUFFIX", "")
-        s.new_password = env.get("EISO_NEW_PASSWORD") or None
+        values = {d.name: d.parse(env[d.variable]) for d in declared_settings() if env.get(d.variable)}
+        s = cls(**values)
         if not s.secret:
             # Sessions live in the database, so the secret only keys CSRF-free helpers; a random one
             # per process start is safe but documented as worth setting.
             s.secret = secrets.token_urlsafe(32)
         s.database_url = normalise_db_url(s.database_url)
         return s
+
+
+def declared_settings() -> list[Declared]:
+    """Every setting read from the environment, in declaration order."""
+    return [
+        Declared(f.name, f.metadata["variable"], f.default, f.metadata["help"], f.metadata["parse"],
+                 f.metadata["shown"])
+        for f in fields(Settings) if "variable" in f.metadata
+    ]

@@ -1,9 +1,7 @@
 """Tortoise configuration shared by the app, the CLI, migrations and tests."""
 from __future__ import annotations
 
-import os
-
-from .config import normalise_db_url
+from .config import Settings, normalise_db_url
 
 MODEL_MODULES = ["server.models", "sync.models"]
 
@@ -27,5 +25,9 @@ def is_postgres(db_url: str) -> bool:
     return db_url.startswith(("postgres://", "postgresql://", "asyncpg://"))
 
 
-# Used by the `tortoise` CLI: `tortoise -c server.db.TORTOISE_ORM makemigrations`.
-TORTOISE_ORM = tortoise_config(os.environ.get("DATABASE_URL", "sqlite://data/eiso.sqlite3"))
+def __getattr__(name: str) -> dict:
+    """`TORTOISE_ORM`, for the `tortoise` CLI (`tortoise -c server.db.TORTOISE_ORM makemigrations`): built
+    from DATABASE_URL when asked for, so importing this module reads no environment and makes no folder."""
+    if name == "TORTOISE_ORM":
+        return tortoise_config(Settings.from_env().database_url)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -43,6 +43,11 @@ def current_period(period_kind: str, today: date) -> str:
     return "once"
 
 
+def current_periods(today: date) -> dict[str, str]:
+    """The current period of every kind: {"month": "2026-11", "year": "2026", "once": "once"}."""
+    return {kind: current_period(kind, today) for kind in PERIOD_KINDS}
+
+
 def period_label(period: str) -> str:
     """"2026-11" → "Tháng 11/2026", "2026" → "Năm 2026", "once" → "Một lần"."""
     if period == "once":

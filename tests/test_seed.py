@@ -9,16 +9,9 @@ import pytest
 import pytest_asyncio
 from tortoise import connections
 
-from seed.load import (
-    DATA,
-    analyse_units,
-    load_seed,
-    read_annex_totals,
-    read_templates,
-    read_units,
-    syllable_key,
-    validate_template,
-)
+from seed.anomalies import analyse_units, syllable_key
+from seed.load import load_seed
+from seed.read import DATA, read_annex_totals, read_templates, read_units, validate_template
 from server.models import (
     ITEM_TYPES,
     Deadline,

@@ -1,4 +1,4 @@
-"""The README's first command, as a user runs it: seed with demo accounts, serve, log in."""
+"""The README's first command, as a user runs it: seed with demo accounts, make an account, serve, log in."""
 from __future__ import annotations
 
 import os
@@ -38,6 +38,11 @@ def test_seed_then_serve_answers_logins_and_units(tmp_path, database_url):
                           "--edits", "10"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=180)
     assert sim.returncode == 0, sim.stderr
     assert '"lost": 0' in sim.stdout and '"converged": true' in sim.stdout
+    # `eiso createuser` without a terminal takes the password from EISO_NEW_PASSWORD.
+    made = subprocess.run([sys.executable, "-m", "server.cli", "createuser", "xa.iatoi.2", "--role", "official",
+                           "--unit", "KT-147"], env={**env, "EISO_NEW_PASSWORD": "mat-khau-moi-2026"}, cwd=tmp_path,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr
     server = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--log-level", "warning"], env=env,
                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{env['EISO_PORT']}"
@@ -54,6 +59,9 @@ def test_seed_then_serve_answers_logins_and_units(tmp_path, database_url):
             units = c.get("/api/units").json()
             assert units["count"] == 4
             assert c.get("/units").status_code == 200
+        with httpx.Client(base_url=base) as c:
+            r = c.post("/api/session", json={"username": "xa.iatoi.2", "password": "mat-khau-moi-2026"})
+            assert r.status_code == 201, r.text
     finally:
         server.terminate()
         out, _ = server.communicate(timeout=10)

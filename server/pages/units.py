@@ -5,7 +5,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sync.periods import PERIOD_KINDS, current_period, today_vn
+from sync.periods import current_periods, today_vn
 
 from .. import auth
 from ..errors import ApiError, parse_int, problem
@@ -77,7 +77,7 @@ async def unit_page(request: Request, error: str | None = None) -> Response:
         "checklists": await checklists.of_unit(detail.unit), "error": error,
         "can_create": user.role in auth.CAN_CREATE_CHECKLISTS,
         "published": await Template.filter(published=True).order_by("id"),
-        "periods": {kind: current_period(kind, today) for kind in PERIOD_KINDS},
+        "periods": current_periods(today),
     }, status_code=422 if error else 200)
 
 
