@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import os
 
+from sync.models import MODEL_MODULES as ENGINE_MODEL_MODULES
+
 from .config import normalise_db_url
 
-MODEL_MODULES = ["server.models", "sync.models"]
+MODEL_MODULES = ["server.models", *ENGINE_MODEL_MODULES]
 
 
 def tortoise_config(db_url: str) -> dict:
