@@ -60,7 +60,7 @@ async def main(n_units: int, per_unit: int, n_edits: int) -> dict:
     from server.models import User
     from server.models import TemplateItem
     from sync.checklists import create_checklist
-    from sync.client import SyncClient
+    from client.sync_client import SyncClient
     from sync.models import Edit
     from sync.state import server_replica
 
