@@ -1,7 +1,8 @@
 """The engine's two entry points: apply a push, serve a pull. Nothing here knows HTTP; the routes in
 `server/api/sync_routes.py` are thin wrappers around these.
 
-- `apply_push` (`sync/push.py`): one batch of edits from one device, merged in one set-based transaction.
+- `apply_push` (`sync/push.py`): one batch of edits from one device, merged in one set-based transaction
+  (each edit by `sync/batch.py`, in memory).
 - `pull_page` (`sync/pull.py`): one page of what changed in the user's scope since a cursor.
 
 Shared by both: row columns, JSON and wire forms (`sync/rows.py`), portable SQL (`sync/sql.py`), the change

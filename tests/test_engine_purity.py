@@ -55,7 +55,7 @@ def run_fresh(script: str, *args: str) -> str:
 
 def test_every_engine_module_imports_without_the_web():
     modules = engine_modules()
-    assert {"sync.push", "sync.pull", "sync.rows", "sync.models", "sync.tables"} <= set(modules)
+    assert {"sync.push", "sync.batch", "sync.pull", "sync.rows", "sync.models", "sync.tables"} <= set(modules)
     assert json.loads(run_fresh(IMPORT_ALL, *modules)) == []
 
 
