@@ -39,7 +39,11 @@ def make_edits(items: list[tuple[str, str, str]], n: int, seed: int = 1) -> list
 
 def sqlite_baseline(edits: list[dict], batch: int) -> float:
     """Plain sqlite3 writing the same rows: Edit rows inserted, answers upserted, executemany per batch."""
-    path = Path(tempfile.mkdtemp()) / "baseline.sqlite3"
+    with tempfile.TemporaryDirectory(prefix="eiso-bench-baseline-") as tmp:
+        return _baseline_rate(Path(tmp) / "baseline.sqlite3", edits, batch)
+
+
+def _baseline_rate(path: Path, edits: list[dict], batch: int) -> float:
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")

@@ -59,8 +59,8 @@ async def main(n_units: int, per_unit: int, n_edits: int) -> dict:
     from server.auth import hash_password, scope_unit_ids
     from server.models import User
     from server.models import TemplateItem
+    from client.sync_client import SyncClient
     from server.services.checklists import create_checklist
-    from sync.client import SyncClient
     from sync.models import Edit
     from sync.state import server_replica
 

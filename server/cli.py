@@ -122,7 +122,7 @@ def cmd_createuser(args, settings: Settings) -> None:
 def cmd_simulate(args, settings: Settings) -> None:
     import json
 
-    from sync.simulate import simulate
+    from client.simulate import simulate
 
     if args.url is None:
         asyncio.run(_migrated(settings))
@@ -130,7 +130,7 @@ def cmd_simulate(args, settings: Settings) -> None:
     async def run() -> dict:
         try:
             return await simulate(args.devices, args.units, args.edits, args.url, progress_bar,
-                                  username=args.user, password=password)
+                                  username=args.user, password=password, settings=settings)
         finally:  # an open aiosqlite connection would keep the process alive
             await Tortoise.close_connections()
 

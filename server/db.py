@@ -1,9 +1,11 @@
 """Tortoise configuration shared by the app, the CLI, migrations and tests."""
 from __future__ import annotations
 
+from sync.models import MODEL_MODULES as ENGINE_MODEL_MODULES
+
 from .config import Settings, normalise_db_url
 
-MODEL_MODULES = ["server.models", "sync.models"]
+MODEL_MODULES = ["server.models", *ENGINE_MODEL_MODULES]
 
 
 def tortoise_config(db_url: str) -> dict:

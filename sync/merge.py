@@ -1,6 +1,6 @@
 """The merge rules, as pure functions: (current state of one item, one edit) -> outcome.
 
-Nothing here touches the database; `sync/engine.py` loads the state of a whole batch, calls these rules
+Nothing here touches the database; `sync/push.py` loads the state of a whole batch, calls these rules
 edit by edit in sequence order, and writes the results set-based.
 
 Per item and per field (`value`, `note`):

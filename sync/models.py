@@ -2,13 +2,16 @@
 
 Times of edits are integers (milliseconds since the epoch, UTC) so that the set-based merge can write
 them with plain SQL on SQLite and PostgreSQL alike. Values are JSON text for the same reason.
+
+Foreign keys name the units, accounts and templates of `sync/tables.py` (one Tortoise app, "models").
+`MODEL_MODULES` is what the engine needs to run on its own; the server adds its tables to it.
 """
 from __future__ import annotations
 
 from tortoise import fields
 from tortoise.models import Model
 
-CHECKLIST_STATUSES = ("draft", "submitted", "returned", "approved")
+MODEL_MODULES = ["sync.tables", "sync.models"]
 
 
 class Device(Model):
@@ -79,7 +82,7 @@ class Answer(Model):
     # the field's current value, so it is not concurrent with it (field-level merge, sync/merge.py).
     value_version = fields.BigIntField(default=0)
     note_version = fields.BigIntField(default=0)
-    review_comment = fields.TextField(default="")  # set by the reviewer (review issue)
+    review_comment = fields.TextField(default="")  # set by the reviewer
     updated_ms = fields.BigIntField()
 
     class Meta:

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .vocabulary import SYNC_ERRORS
+
 PROTOCOL_VERSION = 1
 MIN_PROTOCOL = 1
 MAX_EDITS_PER_PUSH = 2000
@@ -66,6 +68,12 @@ class SyncError(Exception):
     def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.extra = status, code, message, extra
+
+
+def refusal(code: str, **extra: Any) -> SyncError:
+    """The refusal named `code` in SYNC_ERRORS, with its HTTP status and message."""
+    status, message = SYNC_ERRORS[code]
+    return SyncError(status, code, message, **extra)
 
 
 def valid_value(item_type: str, value: Any) -> bool:

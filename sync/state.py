@@ -3,17 +3,17 @@ from __future__ import annotations
 
 from tortoise import connections
 
-from .engine import (ANSWER_COLS, CHECKLIST_COLS, CONFLICT_COLS, _fetch_in, _template_codes, answer_out,
-                     checklist_out, conflict_out)
+from .rows import (CHECKLIST_COLS, SELECT_ANSWERS_OF, SELECT_CONFLICTS_OF, answer_out, checklist_out, conflict_out,
+                   fetch_in, template_codes)
 
 
 async def server_replica(scope: set[int]) -> dict:
     conn = connections.get("default")
-    cls = await _fetch_in(conn, f"SELECT {', '.join(CHECKLIST_COLS)} FROM checklist WHERE unit_id IN ({{in}})", scope)
+    cls = await fetch_in(conn, f"SELECT {', '.join(CHECKLIST_COLS)} FROM checklist WHERE unit_id IN ({{in}})", scope)
     ids = [c["id"] for c in cls]
-    codes = await _template_codes(conn, {c["template_id"] for c in cls})
-    ans = await _fetch_in(conn, f"SELECT {', '.join(ANSWER_COLS)} FROM answer WHERE checklist_id IN ({{in}})", ids)
-    cfs = await _fetch_in(conn, f"SELECT {', '.join(CONFLICT_COLS)} FROM conflict WHERE checklist_id IN ({{in}})", ids)
+    codes = await template_codes(conn, {c["template_id"] for c in cls})
+    ans = await fetch_in(conn, SELECT_ANSWERS_OF, ids)
+    cfs = await fetch_in(conn, SELECT_CONFLICTS_OF, ids)
     return {"checklists": {c["id"]: checklist_out(c, codes) for c in cls},
             "answers": {f"{a['checklist_id']}/{a['item_key']}": answer_out(a) for a in ans},
             "conflicts": {c["id"]: conflict_out(c) for c in cfs}}

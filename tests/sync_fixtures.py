@@ -7,8 +7,8 @@ from typing import Any, Callable
 import httpx
 import pytest_asyncio
 
+from client.sync_client import SyncClient
 from server.services.checklists import create_checklist
-from sync.client import SyncClient
 from tests.conftest import DEMO_PASSWORD, template_id, unit_id
 
 PERIODS = {"conversion": "once", "rollout": "once", "self_assessment": "2026", "monthly_report": "2026-11",

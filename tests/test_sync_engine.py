@@ -233,7 +233,7 @@ async def test_revoked_device_refused_and_payload_kept(device, login):
     admin = await login("admin")
     assert (await admin.delete(f"/api/devices/{a.device_id}")).status_code == 200
     a.edit_answer(cid, "c4_1_context", "yes")
-    from sync.client import SyncFailed
+    from client.sync_client import SyncFailed
 
     with pytest.raises(SyncFailed) as err:
         await a.push()

@@ -19,7 +19,7 @@ import pytest
 
 from server.auth import scope_unit_ids
 from server.models import User
-from sync.client import SyncClient
+from client.sync_client import SyncClient
 from sync.models import Edit
 from sync.state import server_replica
 from tests.conftest import BACKEND, DEMO_PASSWORD

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -19,8 +20,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from server.app import create_app
 from server.auth import scope_unit_ids
 from server.models import User
-from sync.client import SyncClient, SyncFailed
-from sync.faults import FAULTS, AppHolder, FaultyTransport
+from client.sync_client import SyncClient, SyncFailed
+from client.faults import FAULTS, AppHolder, FaultyTransport
 from sync.models import Device, Edit
 from sync.state import server_replica
 from tests.conftest import DEMO_PASSWORD, MUTABLE_TABLES, wipe
@@ -46,7 +47,11 @@ def make_machine(loop: asyncio.AbstractEventLoop, app_settings):
             self.clients: list[SyncClient] = []
             self.transports: list[FaultyTransport] = []
             self.made = [0] * len(USERS)
-            self.cid = run(self._setup())
+            try:
+                self.cid = run(self._setup())
+            except BaseException:  # no teardown follows a failed set-up
+                self._close()
+                raise
 
         async def _setup(self) -> str:
             await wipe(MUTABLE_TABLES)
@@ -107,9 +112,15 @@ def make_machine(loop: asyncio.AbstractEventLoop, app_settings):
             try:
                 run(self._check())
             finally:
+                self._close()
+
+        def _close(self):
+            try:
                 for c in self.clients:
                     run(c.http.aclose())
                     c.db.close()
+            finally:  # each run has its own folder of device stores: leave none behind
+                shutil.rmtree(self.tmp, ignore_errors=True)
 
         async def _check(self):
             for _ in range(2):

@@ -7,16 +7,15 @@ missing. Devices of one unit edit the same checklist, so there are merges and co
 device pushes (with retries: a resent batch is answered from the server's records) and pulls, and the
 summary says whether every device equals the server and whether any edit was lost.
 
-    await simulate(devices=30, units=10, edits=50, base_url=None, progress=print)
+    await simulate(devices=30, units=10, edits=50, password=..., settings=settings, progress=print)
 
-`base_url=None` runs in-process against the configured database (DATABASE_URL) through the ASGI app;
-otherwise it talks HTTP to a running server.
+With `base_url=None` it runs in-process through the ASGI app built from `settings` (its database);
+otherwise it talks HTTP to a running server. It reads no environment variable: the caller (the CLI)
+passes the account's password and the settings.
 """
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import os
 import random
 import shutil
 import tempfile
@@ -26,32 +25,34 @@ from typing import Any, Callable, Optional
 
 import httpx
 
-from .client import SyncClient, SyncFailed
+from sync.periods import current_period, today_vn
+
+from .sync_client import SyncClient, SyncFailed
 
 ProgressFn = Callable[[str, int, int], Any]
 
 
 async def simulate(devices: int, units: int, edits: int, base_url: Optional[str] = None,
-                   progress: Optional[ProgressFn] = None, *, username: str = "admin",
-                   password: Optional[str] = None, seed: int = 1) -> dict:
+                   progress: Optional[ProgressFn] = None, *, password: str, username: str = "admin",
+                   settings: Any = None, seed: int = 1) -> dict:
     """progress(stage, done, total) is called as work advances (stages: setup, edit, push, pull, check).
+    `settings` (a `server.config.Settings`) is needed in-process (`base_url=None`).
     Returns a summary dict (see the end of this function)."""
     report = progress or (lambda stage, done, total: None)
-    password = password or os.environ.get("EISO_DEMO_PASSWORD") or ""
+    if base_url is None and settings is None:
+        raise ValueError("simulate in-process (base_url=None) needs the server's settings")
     started = time.perf_counter()
-    workdir = Path(tempfile.mkdtemp(prefix="eiso-simulate-"))
     transport_factory: Callable[[], Optional[httpx.AsyncBaseTransport]]
     if base_url is None:
         from server.app import create_app
-        from server.config import Settings
 
-        settings = Settings.from_env()
         await _ensure_orm(settings.database_url)
         app = create_app(settings, init_db=False)
         base_url = "http://simulate"
         transport_factory = lambda: httpx.ASGITransport(app=app)  # noqa: E731
     else:
         transport_factory = lambda: None  # noqa: E731
+    workdir = Path(tempfile.mkdtemp(prefix="eiso-simulate-"))
     clients: list[SyncClient] = []
     rnd = random.Random(seed)
     try:
@@ -154,7 +155,7 @@ async def _prepare_checklists(c: SyncClient, n_units: int) -> list[tuple[int, st
     if not monthly:
         return []
     template = max(monthly, key=lambda t: t["version"])
-    period = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).strftime("%Y-%m")  # Asia/Ho_Chi_Minh
+    period = current_period("month", today_vn())
     out = []
     for u in communes:
         r = await c.http.post("/api/checklists", json={"unit_id": u["id"], "template_id": template["id"], "period": period})

@@ -22,7 +22,8 @@ from typing import Any, Callable, Optional
 
 import httpx
 
-PROTOCOL = 1
+from sync.protocol import PROTOCOL_VERSION
+
 _UNSET = object()
 
 SCHEMA = """
@@ -158,7 +159,7 @@ class SyncClient:
             raise
 
     def _request_body(self, edits: list[dict]) -> tuple[bytes, dict]:
-        body = json.dumps({"protocol": PROTOCOL, "device_id": self.device_id, "client_ms": self.clock(),
+        body = json.dumps({"protocol": PROTOCOL_VERSION, "device_id": self.device_id, "client_ms": self.clock(),
                            "edits": edits}, ensure_ascii=False, separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json"}
         if self.use_gzip:

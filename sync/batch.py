@@ -1,0 +1,240 @@
+"""One batch of edits merged in memory, edit by edit: pure, no database.
+
+`sync/push.py` loads the rows the batch touches into a `BatchState`, calls `merge_edit` for each new edit
+in sequence order, then writes what `BatchWrites` collected. `merge_edit` applies the rules: scope, the
+role and status rules of `sync/workflow.py`, value types (`sync/protocol.py`), the field merge of
+`sync/merge.py`, conflicts (the same disagreement met again updates its open conflict). A rejected edit
+gets its reason and the message of `REJECTION_REASONS`.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from .clock import effective_ms
+from .merge import FIELDS, EditInfo, FieldState, merge_answer
+from .protocol import AnswerEdit, ResolveEdit, StatusEdit, valid_value
+from .rows import ANSWER_COLS, dumps
+from .vocabulary import REJECTION_REASONS
+from .workflow import Actor, answer_edit, may_edit_answers, may_resolve, transition
+
+Change = tuple[int, str, str, str]  # (unit_id, checklist_id, entity, entity_key), see sync/changelog.py
+
+
+@dataclass
+class PushContext:
+    """Who pushes, from which device, and when the server received it."""
+
+    actor: Actor
+    device_id: str
+    received: int
+    offset: int  # the device's clock offset (server minus device), for effective times
+
+
+@dataclass
+class BatchState:
+    """The rows a batch's edits touch: loaded once, then changed in memory edit by edit."""
+
+    checklists: dict[str, dict]  # in scope only
+    answers: dict[tuple[str, str], dict]  # (checklist_id, item_key) -> answer of a checklist answered
+    conflicts: dict[str, dict]  # named by resolve edits
+    # Open conflicts per (checklist, item, field): the same disagreement again (a device re-sending its
+    # losing value in a new edit) updates the open conflict instead of opening a second one.
+    open_by_field: dict[tuple[str, str, str], list[dict]]
+    open_conflicts: dict[str, int]  # per checklist an edit approves
+    item_types: dict[int, dict[str, str]]
+
+
+@dataclass
+class BatchWrites:
+    """What the batch changed, written set-based at its end."""
+
+    checklists: set[str] = field(default_factory=set)
+    answers: dict[tuple[str, str], dict] = field(default_factory=dict)
+    new_conflicts: list[dict] = field(default_factory=list)
+    changed_conflicts: dict[str, dict] = field(default_factory=dict)  # resolved, or met again
+    edit_rows: list[tuple] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+
+
+def merge_edit(e: Any, batch: PushContext, state: BatchState, writes: BatchWrites) -> dict:
+    """Merge one edit into the batch's state; returns its result (as sent to the device and recorded)."""
+    eff = effective_ms(e.device_ms, batch.offset, batch.received)
+    res: dict[str, Any] = {"seq": e.seq, "outcome": "applied", "reason": ""}
+    item_key = getattr(e, "item_key", "")
+    cid = getattr(e, "checklist_id", "")
+    if isinstance(e, ResolveEdit):
+        c = state.conflicts.get(e.conflict_id)
+        cid = c["checklist_id"] if c else ""
+        item_key = c["item_key"] if c else ""
+    cl = state.checklists.get(cid)
+    if cl is None:
+        reason = "out_of_scope"
+    elif isinstance(e, AnswerEdit):
+        reason = _answer(e, cl, batch, eff, state, writes, res)
+    elif isinstance(e, StatusEdit):
+        reason = _status(e, cl, batch, state, res)
+    else:
+        reason = _resolve(e, state.conflicts[e.conflict_id], cl, batch, eff, state, writes, res)
+    if reason:
+        res = {"seq": e.seq, "outcome": "rejected", "reason": reason, "message": REJECTION_REASONS[reason]}
+    else:
+        assert cl is not None
+        writes.checklists.add(cid)
+        writes.changes.append((cl["unit_id"], cid, "checklist", ""))
+        res["checklist_version"] = cl["version"]
+    writes.edit_rows.append((batch.device_id, e.seq, batch.actor.username, e.kind, cid, item_key,
+                             e.model_dump_json(exclude_unset=True), e.device_ms, eff, batch.received,
+                             res["outcome"], reason, _detail(res)))
+    return res
+
+
+# ---------------------------------------------------------------------------------------------- one edit
+
+def _detail(res: dict) -> str:
+    """What the Edit row keeps of a result, to answer a duplicate with it later."""
+    if len(res) == 5 and "version" in res and "checklist_version" in res:  # the common case, without json
+        return '{"checklist_version":%d,"version":%d}' % (res["checklist_version"], res["version"])
+    return dumps({k: v for k, v in res.items() if k not in ("seq", "outcome", "reason")})
+
+
+def _field_state(a: dict, name: str) -> FieldState:
+    return FieldState(a[name], a[f"{name}_ms"], a[f"{name}_by"], a[f"{name}_device"], a[f"{name}_seq"],
+                      a[f"{name}_version"])
+
+
+def _set_field(a: dict, name: str, s: FieldState) -> None:
+    a[name] = s.value if name == "value" else (s.value or "")
+    a[f"{name}_ms"], a[f"{name}_by"], a[f"{name}_device"] = s.ms, s.by, s.device
+    a[f"{name}_seq"], a[f"{name}_version"] = s.seq, s.version
+
+
+def _answer_row(state: BatchState, checklist_id: str, item_key: str) -> dict:
+    """The answer's row, a blank one (id None: inserted) if the item was never answered."""
+    key = (checklist_id, item_key)
+    a = state.answers.get(key)
+    if a is None:
+        a = {c: 0 for c in ANSWER_COLS}
+        a.update(id=None, checklist_id=checklist_id, item_key=item_key, value=None, note="", value_by="",
+                 value_device="", note_by="", note_device="", review_comment="")
+        state.answers[key] = a
+    return a
+
+
+def _touch(cl: dict, received: int) -> None:
+    cl["version"] += 1
+    cl["updated_ms"] = received
+    if cl["status"] == "returned":  # the next edit of a returned checklist makes it a draft again
+        cl["status"] = "draft"
+
+
+def _status(e: StatusEdit, cl: dict, batch: PushContext, state: BatchState, res: dict) -> str:
+    d = transition(batch.actor, cl["unit_id"], cl["status"], e.action, seen_version=e.seen_version,
+                   version=cl["version"], open_conflicts=state.open_conflicts.get(cl["id"], 0))
+    if not d.ok:
+        return d.reason
+    if e.action == "approve":
+        cl["approved_version"] = cl["version"]
+    cl.update(status=d.new_status, status_by=batch.actor.username, status_ms=batch.received,
+              status_comment=e.comment)
+    cl["version"] += 1
+    cl["updated_ms"] = batch.received
+    res["status"] = d.new_status
+    return ""
+
+
+def _answer(e: AnswerEdit, cl: dict, batch: PushContext, eff: int, state: BatchState, writes: BatchWrites,
+            res: dict) -> str:
+    if not may_edit_answers(batch.actor):
+        return "forbidden"
+    item_type = state.item_types.get(cl["template_id"], {}).get(e.item_key)
+    if item_type is None:
+        return "not_found"
+    new: dict[str, Optional[str]] = {}
+    if "value" in e.model_fields_set:
+        if not valid_value(item_type, e.value):
+            return "invalid_value"
+        new["value"] = dumps(e.value) if e.value is not None else None
+    if e.note is not None:
+        new["note"] = e.note
+    if not new:
+        return "invalid_value"
+    if not answer_edit(cl["status"]).ok:
+        return "checklist_locked"
+    a = _answer_row(state, cl["id"], e.item_key)
+    info = EditInfo(eff, batch.actor.username, batch.device_id, e.seq, e.base_version)
+    m = merge_answer({f: _field_state(a, f) for f in FIELDS}, a["version"], new, info)
+    res["outcome"] = m.outcome
+    if m.fields:
+        for name, fstate in m.fields.items():
+            _set_field(a, name, fstate)
+        a["version"] += 1
+        a["updated_ms"] = batch.received
+        writes.answers[(cl["id"], e.item_key)] = a
+    if m.fields or m.conflicts:
+        _touch(cl, batch.received)
+        writes.changes.append((cl["unit_id"], cl["id"], "answer", e.item_key))
+    if m.conflicts:
+        res["won"] = m.won
+        res["conflict_id"] = _record_conflicts(m.conflicts, cl, e.item_key, batch.received, state, writes)[0]
+    res["version"] = a["version"]
+    return ""
+
+
+def _record_conflicts(records: list, cl: dict, item_key: str, received: int, state: BatchState,
+                      writes: BatchWrites) -> list[str]:
+    """Open a conflict per record, or update the open one of the same two values; returns their ids."""
+    ids = []
+    for rec in records:
+        sides = {"winner_value": rec.winner.value, "winner_by": rec.winner.by, "winner_device": rec.winner.device,
+                 "winner_ms": rec.winner.ms, "loser_value": rec.loser.value, "loser_by": rec.loser.by,
+                 "loser_device": rec.loser.device, "loser_ms": rec.loser.ms}
+        pair = {rec.winner.value, rec.loser.value}
+        open_ = state.open_by_field.setdefault((cl["id"], item_key, rec.field), [])
+        same = [c for c in open_ if {c["winner_value"], c["loser_value"]} == pair]
+        if same:
+            c = same[0]
+            c.update(sides)
+            if c not in writes.new_conflicts:
+                writes.changed_conflicts[c["id"]] = c
+        else:
+            c = {"id": str(uuid.uuid4()), "checklist_id": cl["id"], "item_key": item_key, "field": rec.field,
+                 **sides, "status": "open", "resolved_by": "", "resolved_ms": None, "resolved_value": None,
+                 "created_ms": received}
+            writes.new_conflicts.append(c)
+            open_.append(c)
+        ids.append(c["id"])
+        writes.changes.append((cl["unit_id"], cl["id"], "conflict", c["id"]))
+    return ids
+
+
+def _resolve(e: ResolveEdit, c: dict, cl: dict, batch: PushContext, eff: int, state: BatchState,
+             writes: BatchWrites, res: dict) -> str:
+    if not may_resolve(batch.actor):
+        return "forbidden"
+    if c["status"] != "open":
+        return "conflict_closed"
+    if not answer_edit(cl["status"]).ok:
+        return "checklist_locked"
+    if c["field"] == "value":
+        item_type = state.item_types.get(cl["template_id"], {}).get(c["item_key"], "")
+        if not valid_value(item_type, e.value):
+            return "invalid_value"
+        text = dumps(e.value) if e.value is not None else None
+    else:
+        if e.value is not None and not isinstance(e.value, str):
+            return "invalid_value"
+        text = e.value or ""
+    a = _answer_row(state, cl["id"], c["item_key"])
+    _set_field(a, c["field"], FieldState(text, eff, batch.actor.username, batch.device_id, e.seq, a["version"] + 1))
+    a["version"] += 1
+    a["updated_ms"] = batch.received
+    writes.answers[(cl["id"], c["item_key"])] = a
+    c.update(status="resolved", resolved_by=batch.actor.username, resolved_ms=batch.received, resolved_value=text)
+    writes.changed_conflicts[c["id"]] = c
+    _touch(cl, batch.received)
+    writes.changes.append((cl["unit_id"], cl["id"], "answer", c["item_key"]))
+    writes.changes.append((cl["unit_id"], cl["id"], "conflict", c["id"]))
+    res["version"] = a["version"]
+    return ""
