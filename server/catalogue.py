@@ -59,7 +59,6 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "not_authenticated": (401, "not_authenticated", "Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại."),
     "bad_credentials": (401, "bad_credentials", "Tên đăng nhập hoặc mật khẩu không đúng."),
     "login_missing": (422, "invalid", "Vui lòng nhập tên đăng nhập và mật khẩu."),
-    "throttled": (429, "throttled", "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút."),
     "forbidden": (403, "forbidden", "Tài khoản của bạn không có quyền thực hiện thao tác này."),
     "cross_site": (403, "cross_site", "Yêu cầu từ trang khác bị từ chối."),
     # what the login answers on the wire when an account or address has failed too often
