@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from server import pwa_routes  # noqa: E402
+from server.pages import pwa  # noqa: E402
 from tests.browser_fixtures import (  # noqa: E402
     CHROMIUM, CHROMIUM_ARGS, PASSWORD, VIEWPORT, poll, start_live_server,
 )
@@ -58,7 +58,7 @@ def main() -> int:
     ok = True
     try:
         # What the service worker precaches (fetched by the worker, outside the page's network log).
-        _, urls = pwa_routes.shell()
+        _, urls = pwa.shell()
         precache = 0
         with httpx.Client(base_url=server.base_url) as c:
             for url in urls:

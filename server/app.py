@@ -12,11 +12,11 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from tortoise import Tortoise
 
-from . import pwa_routes
 from .api import checklists, deadlines, devices, evidence, session, sync_routes, templates, units
 from .config import Settings
 from .db import tortoise_config
 from .errors import ApiError, api_error_handler, http_error_handler
+from .pages import pwa
 from .pages import routes as page_routes
 from .security import SecurityMiddleware
 
@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         *devices.routes,
         *sync_routes.routes,
         *evidence.routes,
-        *pwa_routes.routes,
+        *pwa.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
         *page_routes.routes,
     ]
