@@ -14,6 +14,7 @@ Exit status 1 if a budget is exceeded.
 """
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
 import time
@@ -115,6 +116,7 @@ def main() -> int:
             browser.close()
     finally:
         server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
     print("within budget" if ok else "OVER BUDGET")
     return 0 if ok else 1
 
