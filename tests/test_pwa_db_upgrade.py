@@ -21,6 +21,10 @@ from tests.browser_fixtures import (  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
 
+# A page of the origin that runs no app code, and that the service worker does not answer with the app
+# shell (it does for every navigation under /app/).
+NO_APP_PAGE = "/static/site.css"
+
 # The first shipped app's phone, made with the raw IndexedDB API (every write in one synchronous burst
 # per transaction, as IndexedDB requires).
 MAKE_V1_PHONE = """async ({ username, password, edits }) => {
@@ -148,8 +152,8 @@ def test_a_version_1_phone_upgrades_and_sends_every_edit_once(new_context, live_
     page = ctx.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    # A page of the origin that runs no app code: the version-1 phone is made before the app ever loads.
-    page.goto("/app/version.json")
+    # The version-1 phone is made before the current app ever loads.
+    page.goto(NO_APP_PAGE)
     made = page.evaluate(MAKE_V1_PHONE, {"username": "xa.iatoi", "password": PASSWORD, "edits": EDITS})
     before = page.evaluate(RAW_SCHEMA, "eiso-u-xa.iatoi")
     assert before["version"] == 1 and before["outbox_indexes"] == ["item"]
@@ -221,7 +225,7 @@ def test_a_newer_schema_in_another_tab_is_not_blocked(new_context, live_server):
     login(app, "xa.iatoi")
     wait_synced(app)
     other = ctx.new_page()
-    other.goto("/app/version.json")
+    other.goto(NO_APP_PAGE)
 
     # Nothing being written or typed: the tab closes its connection and reloads at once.
     with app.expect_navigation():
