@@ -10,12 +10,13 @@ engine, which may not import the server, needs them too; they are re-exported he
 from __future__ import annotations
 
 from sync.periods import PERIOD_EXAMPLES, PERIOD_KINDS, TIMEZONE, VN, current_period, period_label, today_vn
+from sync.periods import PERIOD_LABELS
 from sync.protocol import PROTOCOL_VERSION
 from sync.vocabulary import CHECKLIST_STATUSES, REJECTION_REASONS, ROLES, SYNC_ERRORS
 
 __all__ = [
     "CHECKLIST_STATUSES", "CHECKLIST_STATUS_LABELS", "CHOICE_LABELS", "PERIOD_EXAMPLES", "PERIOD_KINDS",
-    "PHONE_MESSAGES", "PROBLEMS", "QMS_STATUS_LABELS", "REJECTION_REASONS", "ROLES", "ROLE_LABELS",
+    "PERIOD_LABELS", "PHONE_MESSAGES", "PROBLEMS", "QMS_STATUS_LABELS", "REJECTION_REASONS", "ROLES", "ROLE_LABELS",
     "SYNC_ERRORS", "TIMEZONE", "UNIT_KIND_LABELS", "VN", "current_period", "for_client", "period_label", "today_vn",
 ]
 
@@ -123,6 +124,7 @@ def for_client() -> dict:
         # One message per wire code (the first, most general one), for answers lost on the way.
         "errors": _messages_by_code(),
         "period_examples": PERIOD_EXAMPLES,
+        "period_labels": PERIOD_LABELS,
         # Messages by name, for what the phone checks or meets itself (a login form left empty, no network).
         "messages": {**{name: message for name, (_s, _c, message) in PROBLEMS.items()}, **PHONE_MESSAGES},
     }

@@ -53,7 +53,8 @@ def emitted_statuses() -> set[str]:
 def emitted_roles() -> set[str]:
     found = set(vocabulary.ROLES)
     for text in _sources("server", "sync").values():
-        for group in re.findall(r"role\s+in\s+\(([^)]*)\)", text) + re.findall(r'"--role".*?choices=\[([^\]]*)\]', text):
+        groups = re.findall(r"role\s+in\s+\(([^)]*)\)", text) + re.findall(r'"--role".*?choices=\[([^\]]*)\]', text)
+        for group in groups:
             found |= set(re.findall(r'"(\w+)"', group))
         found |= set(re.findall(r'role\s*[!=]=\s*"(\w+)"', text))
     return found

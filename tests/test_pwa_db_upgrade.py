@@ -108,7 +108,8 @@ MAKE_V1_PHONE = """async ({ username, password, edits }) => {
     const key = rollout.id + "/" + edit.item_key;
     const current = local.get(key) || { checklist_id: rollout.id, item_key: edit.item_key, value: null, note: "",
       version: 0, review_comment: "" };
-    const entry = { kind: "answer", checklist_id: rollout.id, ...edit, seq, device_ms, base_version: current.version || 0 };
+    const entry = { kind: "answer", checklist_id: rollout.id, ...edit, seq, device_ms,
+      base_version: current.version || 0 };
     if ("value" in edit) current.value = edit.value;
     if ("note" in edit) current.note = edit.note;
     current.local_ms = device_ms;
@@ -237,7 +238,8 @@ def test_a_newer_schema_in_another_tab_is_not_blocked(new_context, live_server):
     wait_synced(app)
 
     # Typing in a field: the tab closes its connection, and asks before reloading.
-    cid = app.evaluate("async () => (await window.__eiso.store.checklists()).find(x => x.template_code === 'rollout').id")
+    cid = app.evaluate("async () => (await window.__eiso.store.checklists())"
+                       ".find(x => x.template_code === 'rollout').id")
     app.evaluate("(id) => { location.hash = '#/c/' + id; }", cid)
     app.wait_for_selector("#submit-btn")
     app.focus("#i-s03_plan_number-input")

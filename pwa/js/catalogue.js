@@ -26,9 +26,21 @@ export function reasonText(code) { return data.reasons[code] || code; }
 /** The message of a wire error code (`{"error": code}`), or null when the catalogue has none. */
 export function errorText(code) { return data.errors[code] || null; }
 
+/** How a period ("2026-11", "2026", "once") reads, in the catalogue's words. */
+export function periodLabel(period) {
+  const month = /^(\d{4})-(\d{2})$/.exec(period);
+  if (month) return fill(data.period_labels.month, { year: month[1], month: month[2] });
+  if (/^\d{4}$/.test(period)) return fill(data.period_labels.year, { year: period });
+  if (period === "once") return data.period_labels.once;
+  return period;
+}
+
 /** A message by name, `{placeholders}` filled from `values`. */
 export function message(name, values = {}) {
   const text = data.messages[name];
-  if (text === undefined) return name;
+  return text === undefined ? name : fill(text, values);
+}
+
+function fill(text, values) {
   return text.replace(/\{(\w+)\}/g, (all, key) => (key in values ? String(values[key]) : all));
 }

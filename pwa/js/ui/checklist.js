@@ -1,7 +1,7 @@
 import { prepareFile } from "../evidence.js";
-import { choices, reasonText, statusLabel } from "../catalogue.js";
+import { choices, periodLabel, reasonText, statusLabel } from "../catalogue.js";
 import {
-  h, clear, fmtDateTime, periodLabel, valueText, isAnswered, fmtSize, progressBar, toast, confirmDialog,
+  h, clear, fmtDateTime, valueText, isAnswered, fmtSize, progressBar, toast, confirmDialog,
 } from "./common.js";
 
 const TYPE_HINT = { number: "Nhập số", date: "Chọn ngày", text: "Nhập nội dung" };

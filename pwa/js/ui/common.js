@@ -56,13 +56,6 @@ export function todayVN(now = Date.now()) {
   return { y, m, d };
 }
 
-export function periodLabel(period) {
-  if (/^\d{4}-\d{2}$/.test(period)) return `Tháng ${period.slice(5)}/${period.slice(0, 4)}`;
-  if (/^\d{4}$/.test(period)) return `Năm ${period}`;
-  if (period === "once") return "Một lần";
-  return period;
-}
-
 export function valueText(value, type) {
   if (value === null || value === undefined || value === "") return "(trống)";
   if (type === "choice") return choiceLabel(value);

@@ -1,6 +1,6 @@
 import { api } from "../sync.js";
-import { statusLabel } from "../catalogue.js";
-import { h, clear, fmtDateTime, fmtIsoDate, todayVN, periodLabel, progressBar, isAnswered, toast } from "./common.js";
+import { periodLabel, statusLabel } from "../catalogue.js";
+import { h, clear, fmtDateTime, fmtIsoDate, todayVN, progressBar, isAnswered, toast } from "./common.js";
 
 const DAY = 86400000;
 
