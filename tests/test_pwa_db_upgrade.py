@@ -15,7 +15,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser_fixtures import (  # noqa: F401 - fixtures
-    PASSWORD, axe_check, browser, live_server, login, new_context, playwright_instance, poll, shot, sync_now,
+    PASSWORD, axe_check, browser, live_server, login, new_context, playwright_instance, shot, sync_now,
     wait_synced,
 )
 

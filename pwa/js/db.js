@@ -17,7 +17,7 @@ const META_STEPS = [
   (db) => { db.createObjectStore("kv"); },
 ];
 
-export const USER_STEPS = [
+const USER_STEPS = [
   // 1: the first shipped schema.
   (db) => {
     db.createObjectStore("kv");
