@@ -14,6 +14,7 @@ Exit status 1 if a budget is exceeded.
 """
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
 import time
@@ -24,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from server import pwa_routes  # noqa: E402
+from server.pages import pwa  # noqa: E402
 from tests.browser_fixtures import (  # noqa: E402
     CHROMIUM, CHROMIUM_ARGS, PASSWORD, VIEWPORT, poll, start_live_server,
 )
@@ -58,7 +59,7 @@ def main() -> int:
     ok = True
     try:
         # What the service worker precaches (fetched by the worker, outside the page's network log).
-        _, urls = pwa_routes.shell()
+        _, urls = pwa.shell()
         precache = 0
         with httpx.Client(base_url=server.base_url) as c:
             for url in urls:
@@ -115,6 +116,7 @@ def main() -> int:
             browser.close()
     finally:
         server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
     print("within budget" if ok else "OVER BUDGET")
     return 0 if ok else 1
 

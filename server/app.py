@@ -11,13 +11,13 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from tortoise import Tortoise
 
-from . import pwa_routes
 from .api import checklists, deadlines, devices, evidence, session, templates, units
 from .api import sync as sync_api
 from .config import Settings
 from .db import tortoise_config
 from .errors import error_handlers
 from .pages import checklists as checklist_pages
+from .pages import pwa
 from .pages import session as session_pages
 from .pages import units as unit_pages
 from .pages.render import render_error
@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         *devices.routes,
         *sync_api.routes,
         *evidence.routes,
-        *pwa_routes.routes,
+        *pwa.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
         *session_pages.routes,
         *unit_pages.routes,

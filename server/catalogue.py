@@ -10,13 +10,14 @@ engine, which may not import the server, needs them too; they are re-exported he
 from __future__ import annotations
 
 from sync.periods import PERIOD_EXAMPLES, PERIOD_KINDS, TIMEZONE, VN, current_period, period_label, today_vn
+from sync.periods import PERIOD_LABELS
 from sync.protocol import PROTOCOL_VERSION
 from sync.vocabulary import CHECKLIST_STATUSES, REJECTION_REASONS, ROLES, SYNC_ERRORS
 
 __all__ = [
     "CHECKLIST_STATUSES", "CHECKLIST_STATUS_LABELS", "CHOICE_LABELS", "PERIOD_EXAMPLES", "PERIOD_KINDS",
-    "PROBLEMS", "QMS_STATUS_LABELS", "REJECTION_REASONS", "ROLES", "ROLE_LABELS", "SYNC_ERRORS", "TIMEZONE",
-    "UNIT_KIND_LABELS", "VN", "current_period", "for_client", "period_label", "today_vn",
+    "PERIOD_LABELS", "PHONE_MESSAGES", "PROBLEMS", "QMS_STATUS_LABELS", "REJECTION_REASONS", "ROLES", "ROLE_LABELS",
+    "SYNC_ERRORS", "TIMEZONE", "UNIT_KIND_LABELS", "VN", "current_period", "for_client", "period_label", "today_vn",
 ]
 
 CHECKLIST_STATUS_LABELS = {
@@ -105,6 +106,13 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     **{code: (status, code, message) for code, (status, message) in SYNC_ERRORS.items()},
 }
 
+# What the phone says when no answer of the server's arrives to say it: name -> message (`{status}` is
+# the HTTP status when there is one).
+PHONE_MESSAGES = {
+    "network_down": "Không kết nối được máy chủ.",
+    "server_error": "Lỗi máy chủ ({status}).",
+}
+
 
 def for_client() -> dict:
     """What the phone needs to speak the server's words offline (served as /app/catalogue.json)."""
@@ -120,6 +128,9 @@ def for_client() -> dict:
         # One message per wire code (the first, most general one), for answers lost on the way.
         "errors": _messages_by_code(),
         "period_examples": PERIOD_EXAMPLES,
+        "period_labels": PERIOD_LABELS,
+        # Messages by name, for what the phone checks or meets itself (a login form left empty, no network).
+        "messages": {**{name: message for name, (_s, _c, message) in PROBLEMS.items()}, **PHONE_MESSAGES},
     }
 
 

@@ -19,6 +19,8 @@ PERIOD_PATTERNS = {
     "once": re.compile(r"^once$"),
 }
 PERIOD_EXAMPLES = {"month": "2026-11", "year": "2026", "once": "once"}
+# How a period reads, by kind ({month} and {year} filled in); the phone gets these through the catalogue.
+PERIOD_LABELS = {"month": "Tháng {month}/{year}", "year": "Năm {year}", "once": "Một lần"}
 
 
 def valid_period(period_kind: str, period: str) -> bool:
@@ -51,9 +53,9 @@ def current_periods(today: date) -> dict[str, str]:
 def period_label(period: str) -> str:
     """"2026-11" → "Tháng 11/2026", "2026" → "Năm 2026", "once" → "Một lần"."""
     if period == "once":
-        return "Một lần"
+        return PERIOD_LABELS["once"]
     if PERIOD_PATTERNS["month"].match(period):
-        return f"Tháng {period[5:]}/{period[:4]}"
+        return PERIOD_LABELS["month"].format(month=period[5:], year=period[:4])
     if PERIOD_PATTERNS["year"].match(period):
-        return f"Năm {period}"
+        return PERIOD_LABELS["year"].format(year=period)
     return period

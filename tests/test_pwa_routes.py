@@ -5,7 +5,9 @@ import json
 import re
 import struct
 
-from server import pwa_routes
+from server import catalogue
+from server.config import Settings
+from server.pages import pwa
 
 
 async def test_shell_and_assets_are_public(anon):
@@ -42,7 +44,7 @@ async def test_service_worker_is_versioned_at_root(anon):
     r = await anon.get("/sw.js")
     assert r.status_code == 200 and r.headers["cache-control"] == "no-cache"
     assert "javascript" in r.headers["content-type"]
-    version, urls = pwa_routes.shell()
+    version, urls = pwa.shell()
     assert f'const VERSION = "{version}"' in r.text
     listed = json.loads(re.search(r"const ASSETS = (\[.*?\]);", r.text).group(1))
     assert listed == urls and "/app/" in urls and "/app/js/app.js" in urls and "/manifest.webmanifest" in urls
@@ -55,7 +57,7 @@ async def test_service_worker_is_versioned_at_root(anon):
 
 async def test_first_load_is_small(anon):
     """Everything the shell precaches, gzip-compressed as served, stays far below the 150 KB budget."""
-    _, urls = pwa_routes.shell()
+    _, urls = pwa.shell()
     total = 0
     for url in urls:
         r = await anon.get(url, headers={"Accept-Encoding": "gzip"})
@@ -63,16 +65,44 @@ async def test_first_load_is_small(anon):
     assert total < 100_000, total
 
 
-def test_version_suffix_changes_the_version(monkeypatch):
-    """EISO_APP_VERSION_SUFFIX (read once, like the digest) gives a new version: a new service worker."""
-    base, urls = pwa_routes.shell()
+async def test_catalogue_is_public_precached_and_versioned(anon):
+    """The phone's words: /app/catalogue.json is for_client(), in the precache and in the version digest."""
+    r = await anon.get("/app/catalogue.json")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+    assert r.headers["cache-control"] == "no-cache"
+    assert json.loads(r.text) == catalogue.for_client()
+    version, urls = pwa.shell()
+    assert "/app/catalogue.json" in urls
+    sw = (await anon.get("/sw.js")).text
+    assert "/app/catalogue.json" in json.loads(re.search(r"const ASSETS = (\[.*?\]);", sw).group(1))
+
+
+def test_a_changed_word_changes_the_version(monkeypatch):
+    """A new word installs a new service worker, like a changed file."""
+    before = pwa.shell()[0]
     try:
-        monkeypatch.setenv("EISO_APP_VERSION_SUFFIX", "r2\";alert(1)//")
-        pwa_routes.shell.cache_clear()
-        version, same_urls = pwa_routes.shell()
-        assert version == base.split("-")[0] + "-r2alert1" and same_urls == urls  # only [A-Za-z0-9._-] kept
-        monkeypatch.setenv("EISO_APP_VERSION_SUFFIX", "")
-        pwa_routes.shell.cache_clear()
-        assert pwa_routes.shell()[0] == base.split("-")[0]
+        monkeypatch.setitem(catalogue.CHOICE_LABELS, "na", "Không áp dụng (thử)")
+        pwa.shell.cache_clear()
+        pwa.catalogue_bytes.cache_clear()
+        assert pwa.shell()[0] != before
     finally:
-        pwa_routes.shell.cache_clear()
+        monkeypatch.undo()
+        pwa.shell.cache_clear()
+        pwa.catalogue_bytes.cache_clear()
+    assert pwa.shell()[0] == before
+
+
+def test_version_suffix_changes_the_version():
+    """Settings.app_version_suffix (EISO_APP_VERSION_SUFFIX) gives a new version: a new service worker."""
+    base, urls = pwa.shell()
+    version, same_urls = pwa.shell('r2";alert(1)//')
+    assert version == base + "-r2alert1" and same_urls == urls  # only [A-Za-z0-9._-] kept
+    assert pwa.shell("")[0] == base
+
+
+async def test_served_version_takes_the_suffix_from_settings(app, anon, monkeypatch):
+    settings = Settings.from_env({"EISO_APP_VERSION_SUFFIX": "r3"})
+    assert settings.app_version_suffix == "r3"
+    monkeypatch.setattr(app.state, "settings", settings)
+    assert (await anon.get("/app/version.json")).json()["version"] == pwa.shell()[0] + "-r3"
+    assert '-r3"' in (await anon.get("/sw.js")).text

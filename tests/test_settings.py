@@ -11,9 +11,6 @@ from server.config import Settings, declared_settings, normalise_db_url
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCT_PACKAGES = ("server", "sync", "seed", "client")
 THE_ENVIRONMENT_READER = "server/config.py"
-# Modules that still read the environment themselves; they are being moved onto Settings in parallel
-# work. Empty this list when those changes land: the test then holds every module to the rule.
-STILL_READING_THE_ENVIRONMENT = {"server/pwa_routes.py"}
 
 
 @pytest.fixture(autouse=True)
@@ -66,10 +63,8 @@ def test_only_the_settings_module_reads_the_environment():
             relative = path.relative_to(ROOT).as_posix()
             if relative != THE_ENVIRONMENT_READER and _reads_the_environment(ast.parse(path.read_text("utf-8"))):
                 readers.add(relative)
-    assert readers == STILL_READING_THE_ENVIRONMENT, (
-        f"read the environment outside {THE_ENVIRONMENT_READER} (declare a setting instead): "
-        f"{sorted(readers - STILL_READING_THE_ENVIRONMENT)}; no longer reading it, drop from "
-        f"STILL_READING_THE_ENVIRONMENT: {sorted(STILL_READING_THE_ENVIRONMENT - readers)}")
+    assert not readers, (
+        f"read the environment outside {THE_ENVIRONMENT_READER} (declare a setting instead): {sorted(readers)}")
 
 
 def _sample(d) -> str:

@@ -1,5 +1,7 @@
-// App start: service worker, who is logged in on this phone, routing between screens, status chip.
-import { metaGet, metaSet, openUserDb, deleteUserDb } from "./db.js";
+// App start: the server's words, service worker, who is logged in on this phone, routing between screens,
+// status chip, and what to do when another tab needs a newer local database.
+import { loadCatalogue } from "./catalogue.js";
+import { metaGet, metaSet, openUserDb, deleteUserDb, onVersionChange } from "./db.js";
 import { Syncer, api, AuthNeeded } from "./sync.js";
 import { h, clear, fmtDateTime, toast, confirmDialog } from "./ui/common.js";
 import { renderLogin } from "./ui/login.js";
@@ -25,6 +27,8 @@ window.__eiso = ctx; // for tests and debugging
 
 async function boot() {
   registerServiceWorker();
+  await loadCatalogue();
+  onVersionChange({ blocking: newerVersionElsewhere, blocked: olderVersionElsewhere });
   const user = await metaGet("user");
   if (user) await startSession(user, { fromLogin: false });
   window.addEventListener("hashchange", () => route());
@@ -44,6 +48,7 @@ async function startSession(user, { fromLogin = true } = {}) {
   ctx.user = user;
   await metaSet("user", user);
   if (!ctx.store || ctx.store.username !== user.username) ctx.store = await openUserDb(user.username);
+  document.getElementById("blocked-banner")?.remove();
   await ctx.store.kvSet("user", user);
   if (fromLogin) await ctx.store.kvSet("auth_needed", false);
   ctx.syncer = new Syncer(ctx.store);
@@ -53,10 +58,7 @@ async function startSession(user, { fromLogin = true } = {}) {
     clearTimeout(pending);
     pending = setTimeout(() => {
       updateChip();
-      const active = document.activeElement;
-      const typing = active && main.contains(active) && (active.tagName === "TEXTAREA"
-        || (active.tagName === "INPUT" && !["radio", "checkbox", "file", "button", "submit"].includes(active.type)));
-      if (typing) { rerender(); return; } // try again once the user leaves the field
+      if (typingInMain()) { rerender(); return; } // try again once the user leaves the field
       if (document.querySelector("dialog[open]")) return;
       ctx.refresh();
     }, 300);
@@ -107,6 +109,31 @@ async function logout() {
   clear(banners);
   chip.hidden = true;
   ctx.go("#/login");
+}
+
+// ---- another tab with a newer or older local database ----------------------------------------------
+/** Another tab opened a newer schema: this tab's connection is closed; reload under the new code, at
+ * once when no edit is being written or typed, else after the user's click. */
+function newerVersionElsewhere() {
+  if (ctx.syncer) ctx.syncer.stop();
+  if (ctx.store && ctx.store.writing === 0 && !typingInMain()) { location.reload(); return; }
+  if (document.getElementById("reload-banner")) return;
+  banners.append(h("div", { class: "banner info", id: "reload-banner", role: "alert" },
+    h("p", { text: "Ứng dụng đã được cập nhật ở một thẻ khác. Tải lại trang để tiếp tục; các thay đổi đã lưu vẫn được giữ." }),
+    h("button", { type: "button", class: "btn primary", onclick: () => location.reload() }, "Tải lại")));
+}
+
+/** This tab needs a newer schema, but an older tab keeps the database open. */
+function olderVersionElsewhere() {
+  if (document.getElementById("blocked-banner")) return;
+  banners.append(h("div", { class: "banner warn", id: "blocked-banner", role: "alert" },
+    h("p", { text: "Ứng dụng đang mở ở một thẻ khác bằng phiên bản cũ. Hãy đóng thẻ đó để tiếp tục." })));
+}
+
+function typingInMain() {
+  const active = document.activeElement;
+  return !!active && main.contains(active) && (active.tagName === "TEXTAREA"
+    || (active.tagName === "INPUT" && !["radio", "checkbox", "file", "button", "submit"].includes(active.type)));
 }
 
 function showAuthBanner() {

@@ -3,17 +3,67 @@
 //
 // Every edit is written together with its outbox entry in ONE transaction: either both are on the phone
 // or neither is. Sequence numbers are taken from the same transaction, so they have no gaps.
+//
+// Schemas change in steps: step N turns a database at version N-1 into version N, and opening runs
+// every step after the version the phone has, in order (a phone that skipped versions goes through all
+// of them). Shipped steps never change; a new schema is a new step at the end. When another tab opens a
+// newer version, this tab's connection closes (`onVersionChange`), since it would block the upgrade.
 import { openDB, deleteDB } from "./vendor/idb.js";
 
 const META = "eiso-meta";
 
+const META_STEPS = [
+  // 1: who is logged in, and a pending logout.
+  (db) => { db.createObjectStore("kv"); },
+];
+
+const USER_STEPS = [
+  // 1: the first shipped schema.
+  (db) => {
+    db.createObjectStore("kv");
+    db.createObjectStore("checklists", { keyPath: "id" });
+    const answers = db.createObjectStore("answers", { keyPath: ["checklist_id", "item_key"] });
+    answers.createIndex("checklist", "checklist_id");
+    const outbox = db.createObjectStore("outbox", { keyPath: "seq" });
+    outbox.createIndex("item", ["checklist_id", "item_key"]);
+    const rejected = db.createObjectStore("rejected", { keyPath: "id" });
+    rejected.createIndex("checklist", "checklist_id");
+    const conflicts = db.createObjectStore("conflicts", { keyPath: "id" });
+    conflicts.createIndex("checklist", "checklist_id");
+    db.createObjectStore("templates", { keyPath: "id" });
+    db.createObjectStore("evidence", { keyPath: "sha256" });
+  },
+  // 2: the outbox by checklist (what waits for one checklist: its marks, a pending submit, whether a
+  // checklist that left the scope may be dropped). Entries already waiting are indexed as they are.
+  (db, tx) => { tx.objectStore("outbox").createIndex("checklist", "checklist_id"); },
+];
+
+/** idb's `upgrade` callback that runs every step after `oldVersion`. */
+function stepsAfter(steps) {
+  return (db, oldVersion, newVersion, tx) => {
+    for (let v = oldVersion; v < steps.length; v++) steps[v](db, tx);
+  };
+}
+
+// What the app does when another tab needs a newer schema (`blocking`: this connection is in the way,
+// and has already been closed), or when an older tab keeps this one from opening (`blocked`).
+const versionHandlers = { blocking: () => {}, blocked: () => {} };
+export function onVersionChange({ blocking, blocked }) {
+  if (blocking) versionHandlers.blocking = blocking;
+  if (blocked) versionHandlers.blocked = blocked;
+}
+
+function open(name, steps) {
+  return openDB(name, steps.length, {
+    upgrade: stepsAfter(steps),
+    blocked: () => versionHandlers.blocked(name),
+    blocking: (oldVersion, newVersion, event) => { event.target.close(); versionHandlers.blocking(name); },
+  });
+}
+
 let metaDb;
 async function meta() {
-  if (!metaDb) {
-    metaDb = await openDB(META, 1, {
-      upgrade(db) { db.createObjectStore("kv"); },
-    });
-  }
+  if (!metaDb) metaDb = await open(META, META_STEPS);
   return metaDb;
 }
 export async function metaGet(key) { return (await meta()).get("kv", key); }
@@ -26,23 +76,7 @@ export async function metaSet(key, value) {
 function userDbName(username) { return "eiso-u-" + username; }
 
 export async function openUserDb(username) {
-  const db = await openDB(userDbName(username), 1, {
-    upgrade(db) {
-      db.createObjectStore("kv");
-      db.createObjectStore("checklists", { keyPath: "id" });
-      const answers = db.createObjectStore("answers", { keyPath: ["checklist_id", "item_key"] });
-      answers.createIndex("checklist", "checklist_id");
-      const outbox = db.createObjectStore("outbox", { keyPath: "seq" });
-      outbox.createIndex("item", ["checklist_id", "item_key"]);
-      const rejected = db.createObjectStore("rejected", { keyPath: "id" });
-      rejected.createIndex("checklist", "checklist_id");
-      const conflicts = db.createObjectStore("conflicts", { keyPath: "id" });
-      conflicts.createIndex("checklist", "checklist_id");
-      db.createObjectStore("templates", { keyPath: "id" });
-      db.createObjectStore("evidence", { keyPath: "sha256" });
-    },
-  });
-  return new UserStore(db, username);
+  return new UserStore(await open(userDbName(username), USER_STEPS), username);
 }
 
 export async function deleteUserDb(username) { await deleteDB(userDbName(username)); }
@@ -51,6 +85,7 @@ export class UserStore {
   constructor(db, username) {
     this.db = db;
     this.username = username;
+    this.writing = 0; // edits being written now (a reload waits for them)
   }
   close() { this.db.close(); }
 
@@ -80,8 +115,8 @@ export class UserStore {
   outboxCount() { return this.db.count("outbox"); }
   async pendingItems(checklistId) {
     const set = new Set();
-    for (const e of await this.db.getAll("outbox")) {
-      if (e.checklist_id === checklistId && e.item_key) set.add(e.item_key);
+    for (const e of await this.db.getAllFromIndex("outbox", "checklist", checklistId)) {
+      if (e.item_key) set.add(e.item_key);
     }
     return set;
   }
@@ -97,6 +132,15 @@ export class UserStore {
    * files: evidence records {sha256, name, size, mime, blob} stored in the same transaction.
    */
   async recordEdit(edit, files = []) {
+    this.writing += 1;
+    try {
+      return await this.writeEdit(edit, files);
+    } finally {
+      this.writing -= 1;
+    }
+  }
+
+  async writeEdit(edit, files) {
     const tx = this.db.transaction(["kv", "answers", "outbox", "conflicts", "checklists", "evidence"], "readwrite");
     const kv = tx.objectStore("kv");
     const seq = (await kv.get("next_seq")) || 1;
@@ -234,9 +278,9 @@ export class UserStore {
   /** After a full snapshot: drop checklists that left the user's scope (unless edits of them wait). */
   async dropChecklistsExcept(keep) {
     const tx = this.db.transaction(["checklists", "answers", "conflicts", "outbox"], "readwrite");
-    const outbox = await tx.objectStore("outbox").getAll();
+    const waiting = tx.objectStore("outbox").index("checklist");
     for (const c of await tx.objectStore("checklists").getAll()) {
-      if (keep.has(c.id) || outbox.some((e) => e.checklist_id === c.id)) continue;
+      if (keep.has(c.id) || (await waiting.count(c.id))) continue;
       await tx.objectStore("checklists").delete(c.id);
       for (const a of await tx.objectStore("answers").index("checklist").getAll(c.id)) {
         await tx.objectStore("answers").delete([a.checklist_id, a.item_key]);
@@ -254,6 +298,5 @@ export class UserStore {
 }
 
 async function hasPendingStatus(outbox, checklistId) {
-  for (const e of await outbox.getAll()) if (e.checklist_id === checklistId && e.kind === "status") return true;
-  return false;
+  return (await outbox.index("checklist").getAll(checklistId)).some((e) => e.kind === "status");
 }

@@ -2,8 +2,8 @@
 // (gzip when the browser can), pull with a cursor, then upload evidence files in resumable chunks.
 // One tab syncs at a time (Web Locks); the others hear about the result on a BroadcastChannel.
 import { sha256Hex } from "./evidence.js";
+import { errorText, message, protocolVersion } from "./catalogue.js";
 
-const PROTOCOL = 1;
 const BATCH = 200;
 const CHUNK = 64 * 1024;
 const TIMER_MS = 60 * 1000;
@@ -118,7 +118,7 @@ export class Syncer extends EventTarget {
     for (let round = 0; round < 1000; round++) {
       const batch = await this.store.outboxBatch(BATCH);
       if (!batch.length) return;
-      const body = { protocol: PROTOCOL, device_id: deviceId, client_ms: Date.now(), edits: batch.map(wireEdit) };
+      const body = { protocol: protocolVersion(), device_id: deviceId, client_ms: Date.now(), edits: batch.map(wireEdit) };
       let res;
       try {
         res = await this.post("/api/sync/push", body);
@@ -136,11 +136,11 @@ export class Syncer extends EventTarget {
         if (err.status === 403 && err.body?.error === "device_revoked") {
           await this.store.kvSet("revoked", true);
           this.emit("revoked");
-          throw new Error("Thiết bị này đã bị thu hồi; các thay đổi chưa gửi được giữ trên máy.");
+          throw new Error(errorText("device_revoked"));
         }
         if (err.status === 426) {
           this.emit("update-needed");
-          throw new Error("Ứng dụng cần cập nhật để đồng bộ.");
+          throw new Error(errorText("client_too_old"));
         }
         throw err;
       }
@@ -245,7 +245,7 @@ function wireEdit(e) {
 
 export class ApiError extends Error {
   constructor(status, body) {
-    super((body && body.message) || "Lỗi máy chủ (" + status + ")");
+    super((body && (body.message || errorText(body.error))) || message("server_error", { status }));
     this.status = status;
     this.body = body;
   }
@@ -262,14 +262,14 @@ export async function api(method, path, body, headers = {}) {
   try {
     res = await fetch(path, init);
   } catch (err) {
-    const e = new Error("Không kết nối được máy chủ.");
+    const e = new Error(message("network_down"));
     e.network = true;
     throw e;
   }
   let data = null;
   const text = await res.text();
   try { data = text ? JSON.parse(text) : null; } catch { data = null; }
-  if (res.status === 401) throw new AuthNeeded((data && data.message) || "Phiên đăng nhập đã hết hạn.");
+  if (res.status === 401) throw new AuthNeeded((data && data.message) || errorText("not_authenticated"));
   if (!res.ok) throw new ApiError(res.status, data);
   return data;
 }

@@ -1,7 +1,7 @@
 import { prepareFile } from "../evidence.js";
+import { choices, periodLabel, reasonText, statusLabel } from "../catalogue.js";
 import {
-  h, clear, fmtDateTime, periodLabel, STATUS, CHOICES, valueText, isAnswered, fmtSize, progressBar,
-  toast, confirmDialog,
+  h, clear, fmtDateTime, valueText, isAnswered, fmtSize, progressBar, toast, confirmDialog,
 } from "./common.js";
 
 const TYPE_HINT = { number: "Nhập số", date: "Chọn ngày", text: "Nhập nội dung" };
@@ -46,7 +46,7 @@ export async function renderChecklist(main, ctx, id) {
     h("p", { class: "crumb" }, h("a", { href: "#/" }, "← Trang chủ")),
     h("h1", { text: t.title }),
     h("p", { class: "cl-meta" },
-      h("span", { class: "badge " + c.status, text: c.pending_action === "submit" ? "Chờ gửi để nộp" : STATUS[c.status] || c.status }),
+      h("span", { class: "badge " + c.status, text: c.pending_action === "submit" ? "Chờ gửi để nộp" : statusLabel(c.status) }),
       " ", periodLabel(c.period), " · Mẫu phiên bản " + (t.version || 1)),
   ];
   if (c.status === "returned") {
@@ -151,7 +151,7 @@ function itemCard(ctx, c, item, answers, conflicts, pending, rejected, locked, u
     h("details", { class: "note", open: a.note ? true : null },
       h("summary", { text: a.note ? "Ghi chú" : "Thêm ghi chú" }),
       h("label", { for: noteId, class: "sr-only", text: "Ghi chú cho mục: " + item.label }), note),
-    rej.map((r) => h("p", { class: "notice error", role: "note", text: "Máy chủ từ chối thay đổi: " + (r.message || r.reason) })),
+    rej.map((r) => h("p", { class: "notice error", role: "note", text: "Máy chủ từ chối thay đổi: " + (r.message || reasonText(r.reason)) })),
     h("p", { class: "item-foot" }, saved,
       a.value_by ? h("span", { class: "muted", text: ` Sửa lần cuối: ${a.value_by}, ${fmtDateTime(a.value_ms)}` }) : null));
 }
@@ -168,7 +168,7 @@ function inputFor(ctx, item, a, id, labelId, locked, save) {
   if (item.type === "choice") {
     const group = h("fieldset", { class: "choices", "aria-labelledby": labelId, disabled: locked },
       h("legend", { class: "sr-only", text: item.label }),
-      CHOICES.map(([v, text]) => {
+      choices().map(([v, text]) => {
         const rid = `${id}-${v}`;
         const input = h("input", { type: "radio", name: id, id: rid, value: v, checked: a.value === v });
         input.addEventListener("change", () => { if (input.checked) save({ value: v }); });

@@ -1,4 +1,7 @@
-// DOM helpers (no innerHTML: text always goes through textContent), Vietnamese labels and formats.
+// DOM helpers (no innerHTML: text always goes through textContent), and formats of dates, sizes and values.
+// Labels come from the server's catalogue (../catalogue.js).
+import { choiceLabel, timezone } from "../catalogue.js";
+
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
@@ -17,21 +20,30 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-const TZ = "Asia/Ho_Chi_Minh";
-const dateFmt = new Intl.DateTimeFormat("vi-VN", { timeZone: TZ, day: "2-digit", month: "2-digit", year: "numeric" });
-const timeFmt = new Intl.DateTimeFormat("vi-VN", { timeZone: TZ, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
-const partsFmt = new Intl.DateTimeFormat("en-CA", { timeZone: TZ, year: "numeric", month: "2-digit", day: "2-digit" });
+// Formats in the catalogue's time zone (Vietnam's), made on first use: the catalogue loads at start.
+let fmts = null;
+function formats() {
+  if (!fmts) {
+    const timeZone = timezone();
+    fmts = {
+      date: new Intl.DateTimeFormat("vi-VN", { timeZone, day: "2-digit", month: "2-digit", year: "numeric" }),
+      time: new Intl.DateTimeFormat("vi-VN", { timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }),
+      parts: new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }),
+    };
+  }
+  return fmts;
+}
 
 /** dd/mm/yyyy in Vietnam's time zone. */
 export function fmtDate(ms) {
   if (ms === null || ms === undefined) return "";
-  const p = Object.fromEntries(dateFmt.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+  const p = Object.fromEntries(formats().date.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
   return `${p.day}/${p.month}/${p.year}`;
 }
 /** dd/mm/yyyy hh:mm in Vietnam's time zone. */
 export function fmtDateTime(ms) {
   if (!ms) return "";
-  return fmtDate(ms) + " " + timeFmt.format(new Date(ms));
+  return fmtDate(ms) + " " + formats().time.format(new Date(ms));
 }
 /** "2026-06-30" -> "30/06/2026" */
 export function fmtIsoDate(s) {
@@ -40,46 +52,13 @@ export function fmtIsoDate(s) {
 }
 /** Today in Vietnam as {y, m, d}. */
 export function todayVN(now = Date.now()) {
-  const [y, m, d] = partsFmt.format(new Date(now)).split("-").map(Number);
+  const [y, m, d] = formats().parts.format(new Date(now)).split("-").map(Number);
   return { y, m, d };
 }
 
-export function periodLabel(period) {
-  if (/^\d{4}-\d{2}$/.test(period)) return `Tháng ${period.slice(5)}/${period.slice(0, 4)}`;
-  if (/^\d{4}$/.test(period)) return `Năm ${period}`;
-  if (period === "once") return "Một lần";
-  return period;
-}
-
-export const STATUS = {
-  draft: "Đang điền",
-  submitted: "Đã nộp",
-  returned: "Bị trả lại",
-  approved: "Đã duyệt",
-};
-
-export const CHOICES = [
-  ["yes", "Có"],
-  ["no", "Không"],
-  ["partial", "Một phần"],
-  ["na", "Không áp dụng"],
-];
-
-export const REASONS = {
-  checklist_locked: "Phiếu đã nộp hoặc đã duyệt nên không sửa được.",
-  out_of_scope: "Phiếu này không thuộc phạm vi của bạn.",
-  not_found: "Không tìm thấy phiếu, mục hoặc xung đột.",
-  invalid_value: "Giá trị không hợp lệ.",
-  forbidden: "Tài khoản của bạn không có quyền làm việc này.",
-  bad_transition: "Không thể chuyển trạng thái phiếu từ trạng thái hiện tại.",
-  version_changed: "Phiếu đã thay đổi kể từ khi bạn xem.",
-  open_conflicts: "Phiếu còn xung đột chưa xử lý.",
-  conflict_closed: "Xung đột này đã được người khác xử lý.",
-};
-
 export function valueText(value, type) {
   if (value === null || value === undefined || value === "") return "(trống)";
-  if (type === "choice") return (CHOICES.find(([v]) => v === value) || [null, String(value)])[1];
+  if (type === "choice") return choiceLabel(value);
   if (type === "date") return fmtIsoDate(value);
   if (type === "evidence" && Array.isArray(value)) return value.map((f) => f.name).join(", ") || "(không có tệp)";
   if (typeof value === "number") return value.toLocaleString("vi-VN");

@@ -1,38 +1,23 @@
 import { api } from "../sync.js";
-import { h, clear, fmtDate, fmtDateTime, todayVN, periodLabel, STATUS, progressBar, isAnswered, toast } from "./common.js";
+import { periodLabel, statusLabel } from "../catalogue.js";
+import { h, clear, fmtDateTime, fmtIsoDate, todayVN, progressBar, isAnswered, toast } from "./common.js";
 
 const DAY = 86400000;
 
-/** Coming deadlines, computed on the phone in Vietnam's calendar: the 22nd monthly, 30 June yearly. */
-export function comingDeadlines(now = Date.now()) {
-  const t = todayVN(now);
-  const vnMidnight = (y, m, d) => Date.UTC(y, m - 1, d) - 7 * 3600000; // 00:00 in UTC+7 (no DST)
-  const today = vnMidnight(t.y, t.m, t.d);
-  let my = t.y, mm = t.m;
-  if (t.d > 22) { mm += 1; if (mm > 12) { mm = 1; my += 1; } }
-  // The monthly report due on the 22nd covers the month it is due in.
-  const monthly = { kind: "month", title: "Báo cáo tình hình hằng tháng", due: vnMidnight(my, mm, 22),
-    period: `${my}-${String(mm).padStart(2, "0")}` };
-  let ay = t.y;
-  if (t.m > 6 || (t.m === 6 && t.d > 30)) ay += 1;
-  const annual = { kind: "year", title: "Báo cáo năm", due: vnMidnight(ay, 6, 30), period: String(ay) };
-  return [monthly, annual].map((d) => ({ ...d, days: Math.round((d.due - today) / DAY) }))
-    .sort((a, b) => a.due - b.due);
-}
-
-/** The server's deadlines for my unit (cached for offline use), days counted again today; else computed. */
+/** My unit's deadlines from the server (/api/deadlines), kept on the phone so they show offline and
+ * fetched again in the background when online. Only the days left are counted here, from today in
+ * Vietnam. Null when the phone has never fetched them. */
 async function deadlinesFor(store) {
   let cached = await store.kvGet("deadlines");
   const fresh = refreshOnce(store, "deadlines", async () => (await api("GET", "/api/deadlines")).deadlines);
   if (!cached) cached = await fresh;
-  if (!cached || !cached.length) return comingDeadlines();
+  if (!cached) return null;
   const t = todayVN();
   const today = Date.UTC(t.y, t.m - 1, t.d);
   return cached.map((d) => {
     const [y, m, day] = d.due.split("-").map(Number);
     const due = Date.UTC(y, m - 1, day);
-    return { title: d.title, due: due - 7 * 3600000, days: Math.round((due - today) / DAY), kind: null,
-      template_code: d.template_code };
+    return { title: d.title, due: d.due, days: Math.round((due - today) / DAY), template_code: d.template_code };
   }).filter((d) => d.days >= -31).slice(0, 4);
 }
 
@@ -94,13 +79,14 @@ export async function renderHome(main, ctx) {
   const deadlines = await deadlinesFor(store);
   frag.push(h("section", { class: "card", "aria-labelledby": "h-dl" },
     h("h2", { id: "h-dl", text: "Hạn sắp tới" }),
+    deadlines === null ? h("p", { class: "muted", text: "Cần có mạng để tải các hạn nộp." }) :
     h("ul", { class: "deadlines" }, deadlines.map((d) => {
-      const done = summaries.find((s) => s.t && (d.template_code ? s.t.code === d.template_code
-        : s.t.period_kind === d.kind && s.c.period === d.period) && ["submitted", "approved"].includes(s.c.status));
+      const done = summaries.find((s) => s.t && d.template_code && s.t.code === d.template_code
+        && ["submitted", "approved"].includes(s.c.status));
       const soon = d.days <= 7;
       return h("li", { class: done ? "done" : soon ? "soon" : "" },
         h("span", { class: "dl-title", text: d.title }),
-        h("span", { class: "dl-date", text: "Hạn " + fmtDate(d.due) + (done ? " · đã nộp" : d.days === 0 ? " · hôm nay" : d.days < 0 ? ` · quá hạn ${-d.days} ngày` : ` · còn ${d.days} ngày`) }));
+        h("span", { class: "dl-date", text: "Hạn " + fmtIsoDate(d.due) + (done ? " · đã nộp" : d.days === 0 ? " · hôm nay" : d.days < 0 ? ` · quá hạn ${-d.days} ngày` : ` · còn ${d.days} ngày`) }));
     }))));
 
   const list = h("ul", { class: "checklists" });
@@ -110,7 +96,7 @@ export async function renderHome(main, ctx) {
       h("a", { class: "cl-link", href: "#/c/" + s.c.id },
         h("span", { class: "cl-title", text: title }),
         h("span", { class: "cl-meta" },
-          h("span", { class: "badge " + s.c.status, text: STATUS[s.c.status] || s.c.status }),
+          h("span", { class: "badge " + s.c.status, text: statusLabel(s.c.status) }),
           " ", periodLabel(s.c.period),
           s.conflicts ? h("span", { class: "badge conflict", text: ` ${s.conflicts} xung đột` }) : null),
         progressBar(s.answered, s.total, "Tiến độ " + title))));

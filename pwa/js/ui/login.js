@@ -1,5 +1,6 @@
 import { api, AuthNeeded } from "../sync.js";
 import { metaGet } from "../db.js";
+import { errorText, message } from "../catalogue.js";
 import { h, clear } from "./common.js";
 
 export async function renderLogin(main, ctx) {
@@ -28,7 +29,7 @@ export async function renderLogin(main, ctx) {
     ev.preventDefault();
     error.hidden = true;
     if (!username.value.trim() || !password.value) {
-      error.textContent = "Vui lòng nhập tên đăng nhập và mật khẩu.";
+      error.textContent = message("login_missing");
       error.hidden = false;
       return;
     }
@@ -42,8 +43,8 @@ export async function renderLogin(main, ctx) {
       ctx.go("#/");
     } catch (err) {
       error.textContent = err instanceof AuthNeeded || err.status === 401
-        ? "Tên đăng nhập hoặc mật khẩu không đúng."
-        : err.message || "Không đăng nhập được.";
+        ? errorText("bad_credentials")
+        : err.message;
       error.hidden = false;
       submit.disabled = false;
       submit.textContent = "Đăng nhập";

@@ -1,4 +1,5 @@
-import { h, clear, fmtDateTime, fmtSize, valueText, REASONS, toast } from "./common.js";
+import { reasonText } from "../catalogue.js";
+import { h, clear, fmtDateTime, fmtSize, valueText, toast } from "./common.js";
 
 const KIND = { answer: "Trả lời", status: "Nộp / trạng thái", resolve: "Xử lý xung đột" };
 
@@ -79,7 +80,7 @@ export async function renderOutbox(main, ctx) {
     rejItems.push(h("li", { class: "rejected" },
       h("p", {}, h("strong", { text: KIND[r.kind] || r.kind }), " · ", info.title, info.label ? " · " + info.label : ""),
       r.edit && "value" in r.edit ? h("p", { class: "muted", text: "Giá trị: " + valueText(r.edit.value, info.type) }) : null,
-      h("p", { class: "reason", text: "Lý do: " + (r.message || REASONS[r.reason] || r.reason) }),
+      h("p", { class: "reason", text: "Lý do: " + (r.message || reasonText(r.reason)) }),
       h("p", { class: "row" }, retry, dismiss)));
   }
   frag.push(h("section", { class: "card", "aria-labelledby": "h-rej" },
