@@ -6,6 +6,7 @@ runs the engine on a throwaway PostgreSQL database (the sqlite3 baseline is stil
 
     python bench/bench_push.py [--edits 100000] [--batch 2000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,15 +26,29 @@ from bench.common import analyze, fresh_database, init_schema, load_units_and_te
 
 def make_edits(items: list[tuple[str, str, str]], n: int, seed: int = 1) -> list[dict]:
     rnd = random.Random(seed)
-    values = {"choice": ["yes", "no", "partial", "na"], "number": [1, 2, 3, 40], "text": ["Đã thực hiện", "Chưa"],
-              "date": ["2026-11-01", "2026-11-22"], "evidence": [None]}
+    values = {
+        "choice": ["yes", "no", "partial", "na"],
+        "number": [1, 2, 3, 40],
+        "text": ["Đã thực hiện", "Chưa"],
+        "date": ["2026-11-01", "2026-11-22"],
+        "evidence": [None],
+    }
     now = int(time.time() * 1000)
     out = []
     for seq in range(1, n + 1):
         checklist_id, key, typ = rnd.choice(items)
-        out.append({"seq": seq, "kind": "answer", "checklist_id": checklist_id, "item_key": key,
-                    "value": rnd.choice(values[typ]), "note": "ghi chú" if seq % 5 == 0 else None,
-                    "base_version": 0, "device_ms": now - (n - seq)})
+        out.append(
+            {
+                "seq": seq,
+                "kind": "answer",
+                "checklist_id": checklist_id,
+                "item_key": key,
+                "value": rnd.choice(values[typ]),
+                "note": "ghi chú" if seq % 5 == 0 else None,
+                "base_version": 0,
+                "device_ms": now - (n - seq),
+            }
+        )
     return out
 
 
@@ -47,27 +62,63 @@ def _baseline_rate(path: Path, edits: list[dict], batch: int) -> float:
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("CREATE TABLE edit (id INTEGER PRIMARY KEY, device_id TEXT, seq INTEGER, username TEXT, kind TEXT, "
-               "checklist_id TEXT, item_key TEXT, payload TEXT, device_ms INTEGER, effective_ms INTEGER, "
-               "received_ms INTEGER, outcome TEXT, reason TEXT, detail TEXT, UNIQUE (device_id, seq))")
-    db.execute("CREATE TABLE answer (id INTEGER PRIMARY KEY, checklist_id TEXT, item_key TEXT, value TEXT, note TEXT, "
-               "version INTEGER, value_ms INTEGER, value_by TEXT, value_device TEXT, value_seq INTEGER, "
-               "updated_ms INTEGER, UNIQUE (checklist_id, item_key))")
+    db.execute(
+        "CREATE TABLE edit (id INTEGER PRIMARY KEY, device_id TEXT, seq INTEGER, username TEXT, kind TEXT, "
+        "checklist_id TEXT, item_key TEXT, payload TEXT, device_ms INTEGER, effective_ms INTEGER, "
+        "received_ms INTEGER, outcome TEXT, reason TEXT, detail TEXT, UNIQUE (device_id, seq))"
+    )
+    db.execute(
+        "CREATE TABLE answer (id INTEGER PRIMARY KEY, checklist_id TEXT, item_key TEXT, value TEXT, note TEXT, "
+        "version INTEGER, value_ms INTEGER, value_by TEXT, value_device TEXT, value_seq INTEGER, "
+        "updated_ms INTEGER, UNIQUE (checklist_id, item_key))"
+    )
     start = time.perf_counter()
     for i in range(0, len(edits), batch):
-        part = edits[i:i + batch]
+        part = edits[i : i + batch]
         now = int(time.time() * 1000)
         db.execute("BEGIN")
-        db.executemany("INSERT INTO edit (device_id, seq, username, kind, checklist_id, item_key, payload, device_ms, "
-                       "effective_ms, received_ms, outcome, reason, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                       [("dev", e["seq"], "bench", "answer", e["checklist_id"], e["item_key"], json.dumps(e),
-                         e["device_ms"], e["device_ms"], now, "applied", "", "{}") for e in part])
-        db.executemany("INSERT INTO answer (checklist_id, item_key, value, note, version, value_ms, value_by, value_device, "
-                       "value_seq, updated_ms) VALUES (?,?,?,?,1,?,?,?,?,?) ON CONFLICT (checklist_id, item_key) DO UPDATE "
-                       "SET value = excluded.value, version = version + 1, value_ms = excluded.value_ms, "
-                       "value_seq = excluded.value_seq, updated_ms = excluded.updated_ms",
-                       [(e["checklist_id"], e["item_key"], json.dumps(e["value"]), e["note"] or "", e["device_ms"],
-                         "bench", "dev", e["seq"], now) for e in part])
+        db.executemany(
+            "INSERT INTO edit (device_id, seq, username, kind, checklist_id, item_key, payload, device_ms, "
+            "effective_ms, received_ms, outcome, reason, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    "dev",
+                    e["seq"],
+                    "bench",
+                    "answer",
+                    e["checklist_id"],
+                    e["item_key"],
+                    json.dumps(e),
+                    e["device_ms"],
+                    e["device_ms"],
+                    now,
+                    "applied",
+                    "",
+                    "{}",
+                )
+                for e in part
+            ],
+        )
+        db.executemany(
+            "INSERT INTO answer (checklist_id, item_key, value, note, version, value_ms, value_by, value_device, "
+            "value_seq, updated_ms) VALUES (?,?,?,?,1,?,?,?,?,?) ON CONFLICT (checklist_id, item_key) DO UPDATE "
+            "SET value = excluded.value, version = version + 1, value_ms = excluded.value_ms, "
+            "value_seq = excluded.value_seq, updated_ms = excluded.updated_ms",
+            [
+                (
+                    e["checklist_id"],
+                    e["item_key"],
+                    json.dumps(e["value"]),
+                    e["note"] or "",
+                    e["device_ms"],
+                    "bench",
+                    "dev",
+                    e["seq"],
+                    now,
+                )
+                for e in part
+            ],
+        )
         db.execute("COMMIT")
     elapsed = time.perf_counter() - start
     db.close()
@@ -94,8 +145,10 @@ async def main(n: int, batch: int) -> dict:
         official = await make_user("bench.official", "official", unit, hash_password("x"))
         device_id = await make_device(official)
         items: list[tuple[str, str, str]] = []
-        for code, template in seed["templates"].items():
-            periods = {"month": [f"2026-{m:02d}" for m in range(1, 13)], "year": ["2026"], "once": ["once"]}[template.period_kind]
+        for template in seed["templates"].values():
+            periods = {"month": [f"2026-{m:02d}" for m in range(1, 13)], "year": ["2026"], "once": ["once"]}[
+                template.period_kind
+            ]
             keys = [(i.key, i.type) for i in await TemplateItem.filter(template_id=template.id) if i.type != "evidence"]
             for period in periods:
                 cid = (await create_checklist(unit, template.id, period, "bench")).id
@@ -104,8 +157,17 @@ async def main(n: int, batch: int) -> dict:
         edits = make_edits(items, n)
         scope = {unit}
         # Validate the requests up front (the web layer does that) so the figure is the engine's.
-        requests = [PushRequest.model_validate({"protocol": 1, "device_id": device_id, "client_ms": int(time.time() * 1000),
-                                                "edits": edits[i:i + batch]}) for i in range(0, n, batch)]
+        requests = [
+            PushRequest.model_validate(
+                {
+                    "protocol": 1,
+                    "device_id": device_id,
+                    "client_ms": int(time.time() * 1000),
+                    "edits": edits[i : i + batch],
+                }
+            )
+            for i in range(0, n, batch)
+        ]
         outcomes: dict[str, int] = {}
         start = time.perf_counter()
         for req in requests:
@@ -122,9 +184,18 @@ async def main(n: int, batch: int) -> dict:
         await cleanup()
     baseline = sqlite_baseline(edits, batch)
     rate = n / engine_s
-    out = {"backend": backend, "items": len(items), "edits": n, "batch": batch, "seconds": round(engine_s, 2), "edits_per_s": round(rate),
-           "sqlite3_baseline_per_s": round(baseline), "ratio_to_baseline": round(rate / baseline, 3),
-           "recorded": recorded, "outcomes": outcomes}
+    out = {
+        "backend": backend,
+        "items": len(items),
+        "edits": n,
+        "batch": batch,
+        "seconds": round(engine_s, 2),
+        "edits_per_s": round(rate),
+        "sqlite3_baseline_per_s": round(baseline),
+        "ratio_to_baseline": round(rate / baseline, 3),
+        "recorded": recorded,
+        "outcomes": outcomes,
+    }
     return out
 
 
@@ -134,8 +205,12 @@ if __name__ == "__main__":
     ap.add_argument("--batch", type=int, default=2000)
     args = ap.parse_args()
     result = asyncio.run(main(args.edits, args.batch))
-    print(f"backend {result['backend']}: {result['edits']} answer edits over {result['items']} items, batches of {result['batch']}: "
-          f"{result['seconds']} s, {result['edits_per_s']} edits/s")
-    print(f"plain sqlite3 writing the same rows: {result['sqlite3_baseline_per_s']} rows/s; "
-          f"engine/baseline = {result['ratio_to_baseline']}")
+    print(
+        f"backend {result['backend']}: {result['edits']} answer edits over {result['items']} items, batches of {result['batch']}: "
+        f"{result['seconds']} s, {result['edits_per_s']} edits/s"
+    )
+    print(
+        f"plain sqlite3 writing the same rows: {result['sqlite3_baseline_per_s']} rows/s; "
+        f"engine/baseline = {result['ratio_to_baseline']}"
+    )
     print(f"recorded edits: {result['recorded']}, outcomes: {result['outcomes']}")

@@ -12,6 +12,7 @@
    Budget: 1 s.
 Exit status 1 if a budget is exceeded.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -27,15 +28,25 @@ import httpx  # noqa: E402
 
 from server.pages import pwa  # noqa: E402
 from tests.browser_fixtures import (  # noqa: E402
-    CHROMIUM, CHROMIUM_ARGS, PASSWORD, VIEWPORT, poll, start_live_server,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PASSWORD,
+    VIEWPORT,
+    poll,
+    start_live_server,
 )
 
 SLOW_3G = {"offline": False, "latency": 400, "downloadThroughput": 400 * 1000 / 8, "uploadThroughput": 400 * 1000 / 8}
 
 
 def synced(page):
-    poll(page, """async () => { const c = window.__eiso; return c && c.store && !c.syncer.running
-        && !!(await c.store.kvGet('last_sync_ms')); }""", timeout=60000, interval=0.05)
+    poll(
+        page,
+        """async () => { const c = window.__eiso; return c && c.store && !c.syncer.running
+        && !!(await c.store.kvGet('last_sync_ms')); }""",
+        timeout=60000,
+        interval=0.05,
+    )
 
 
 def login(page):
@@ -80,8 +91,10 @@ def main() -> int:
             login(page)
             page_bytes = sum(sizes.values())
             total = page_bytes + precache
-            print(f"first load: page {page_bytes / 1024:.1f} KB in {len(sizes)} requests + service-worker precache "
-                  f"{precache / 1024:.1f} KB ({len(urls)} files) = {total / 1024:.1f} KB compressed (budget 150 KB)")
+            print(
+                f"first load: page {page_bytes / 1024:.1f} KB in {len(sizes)} requests + service-worker precache "
+                f"{precache / 1024:.1f} KB ({len(urls)} files) = {total / 1024:.1f} KB compressed (budget 150 KB)"
+            )
             ok &= total <= 150 * 1024
 
             # 3. Repeat load offline (same context: the worker and IndexedDB are there).
@@ -94,7 +107,9 @@ def main() -> int:
                 page.wait_for_selector("#h-unit")
                 times.append(time.perf_counter() - t)
             best, worst = min(times), max(times)
-            print(f"repeat load offline: home usable in {worst * 1000:.0f} ms (best {best * 1000:.0f} ms; budget 1000 ms)")
+            print(
+                f"repeat load offline: home usable in {worst * 1000:.0f} ms (best {best * 1000:.0f} ms; budget 1000 ms)"
+            )
             ok &= worst <= 1.0
             ctx.close()
 
@@ -109,8 +124,10 @@ def main() -> int:
             page.wait_for_selector("#username")
             shell_s = time.perf_counter() - t
             login_s = login(page)
-            print(f"Slow 3G (400 ms RTT, 400 kbit/s): login screen usable in {shell_s:.2f} s, home usable "
-                  f"{login_s:.2f} s after pressing Đăng nhập; total {shell_s + login_s:.2f} s (budget 6 s)")
+            print(
+                f"Slow 3G (400 ms RTT, 400 kbit/s): login screen usable in {shell_s:.2f} s, home usable "
+                f"{login_s:.2f} s after pressing Đăng nhập; total {shell_s + login_s:.2f} s (budget 6 s)"
+            )
             ok &= shell_s + login_s <= 6.0
             ctx.close()
             browser.close()

@@ -7,6 +7,7 @@ edit with gzip (and without, for comparison). `DATABASE_URL=postgres://…/x` ru
 
     python bench/bench_storm.py [--units 147] [--devices 3] [--edits 300]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,10 +57,9 @@ async def main(n_units: int, per_unit: int, n_edits: int) -> dict:
     import httpx
     from tortoise import Tortoise
 
-    from server.auth import hash_password, scope_unit_ids
-    from server.models import User
-    from server.models import TemplateItem
     from client.sync_client import SyncClient
+    from server.auth import hash_password, scope_unit_ids
+    from server.models import TemplateItem, User
     from server.services.checklists import create_checklist
     from sync.models import Edit
     from sync.state import server_replica
@@ -85,16 +85,35 @@ async def main(n_units: int, per_unit: int, n_edits: int) -> dict:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         env = {**os.environ, "DATABASE_URL": url, "EISO_SECRET": "bench"}
-        proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "server.app:create_app", "--host",
-                                 "127.0.0.1", "--port", str(port), "--log-level", "warning",
-                                 "--timeout-keep-alive", "60"], env=env)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "server.app:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--timeout-keep-alive",
+                "60",
+            ],
+            env=env,
+        )
         await wait_ready(base, proc)
         limits = httpx.Limits(max_connections=1000)
         sem = asyncio.Semaphore(16)
 
         async def setup(code: str, i: int) -> SyncClient:
-            c = SyncClient(workdir / f"{code}-{i}.sqlite3", base_url=base, batch_size=500,
-                           transport=httpx.AsyncHTTPTransport(limits=limits))
+            c = SyncClient(
+                workdir / f"{code}-{i}.sqlite3",
+                base_url=base,
+                batch_size=500,
+                transport=httpx.AsyncHTTPTransport(limits=limits),
+            )
             async with sem:
                 await c.login(f"storm.{code}", BENCH_PASSWORD)
                 await c.register(f"phone {i}")
@@ -109,8 +128,16 @@ async def main(n_units: int, per_unit: int, n_edits: int) -> dict:
             code = c.username.split(".", 1)[1]
             for _ in range(n_edits):
                 c.edit_answer(checklist_of[code], rnd.choice(keys), rnd.choice(["yes", "no", "partial", "na"]))
-        plain_bytes = sum(len(json.dumps({"protocol": 1, "device_id": c.device_id, "client_ms": 0, "edits": c.outbox()},
-                                         ensure_ascii=False, separators=(",", ":")).encode()) for c in clients)
+        plain_bytes = sum(
+            len(
+                json.dumps(
+                    {"protocol": 1, "device_id": c.device_id, "client_ms": 0, "edits": c.outbox()},
+                    ensure_ascii=False,
+                    separators=(",", ":"),
+                ).encode()
+            )
+            for c in clients
+        )
         latencies: list[float] = []
 
         retries = 0
@@ -131,8 +158,11 @@ async def main(n_units: int, per_unit: int, n_edits: int) -> dict:
         storm_s = time.perf_counter() - t0
         await asyncio.gather(*(c.pull() for c in clients))
 
-        await Tortoise.init(config=__import__("server.db", fromlist=["x"]).tortoise_config(
-            __import__("server.config", fromlist=["x"]).normalise_db_url(url)))
+        await Tortoise.init(
+            config=__import__("server.db", fromlist=["x"]).tortoise_config(
+                __import__("server.config", fromlist=["x"]).normalise_db_url(url)
+            )
+        )
         total = len(clients) * n_edits
         recorded = await Edit.all().count()
         outcomes: dict[str, int] = {}
@@ -154,12 +184,22 @@ async def main(n_units: int, per_unit: int, n_edits: int) -> dict:
                 converged = False
         await Tortoise.close_connections()
         gz_bytes = sum(c.bytes_sent for c in clients)
-        return {"backend": "postgres" if url.startswith("postgres") else "sqlite", "devices": len(clients),
-                "edits": total, "setup_s": round(setup_s, 1), "storm_s": round(storm_s, 2),
-                "edits_per_s": round(total / storm_s), "p50_push_s": round(pct(latencies, 50), 3),
-                "p99_push_s": round(pct(latencies, 99), 3), "converged": converged, "lost": lost,
-                "outcomes": outcomes, "retries": retries, "bytes_per_edit_gzip": round(gz_bytes / total, 1),
-                "bytes_per_edit_plain": round(plain_bytes / total, 1)}
+        return {
+            "backend": "postgres" if url.startswith("postgres") else "sqlite",
+            "devices": len(clients),
+            "edits": total,
+            "setup_s": round(setup_s, 1),
+            "storm_s": round(storm_s, 2),
+            "edits_per_s": round(total / storm_s),
+            "p50_push_s": round(pct(latencies, 50), 3),
+            "p99_push_s": round(pct(latencies, 99), 3),
+            "converged": converged,
+            "lost": lost,
+            "outcomes": outcomes,
+            "retries": retries,
+            "bytes_per_edit_gzip": round(gz_bytes / total, 1),
+            "bytes_per_edit_plain": round(plain_bytes / total, 1),
+        }
     finally:
         for c in clients:
             await c.close()
@@ -180,8 +220,10 @@ if __name__ == "__main__":
     a = ap.parse_args()
     r = asyncio.run(main(a.units, a.devices, a.edits))
     print(f"backend {r['backend']}: {r['devices']} devices, {r['edits']} offline edits pushed at once through uvicorn")
-    print(f"storm: {r['storm_s']} s total ({r['edits_per_s']} edits/s), per push p50 {r['p50_push_s']} s, "
-          f"p99 {r['p99_push_s']} s")
+    print(
+        f"storm: {r['storm_s']} s total ({r['edits_per_s']} edits/s), per push p50 {r['p50_push_s']} s, "
+        f"p99 {r['p99_push_s']} s"
+    )
     print(f"converged: {r['converged']}, lost: {r['lost']}, outcomes: {r['outcomes']}, push retries: {r['retries']}")
     print(f"bytes on the wire per edit: {r['bytes_per_edit_gzip']} with gzip, {r['bytes_per_edit_plain']} without")
     print(f"(set-up: logins, registration and first pull of all devices took {r['setup_s']} s)")

@@ -1,4 +1,5 @@
 """Shared set-up for the sync benchmarks: a fresh database with units, users and templates."""
+
 from __future__ import annotations
 
 import json
@@ -65,17 +66,35 @@ async def load_units_and_templates() -> dict:
         with open(ROOT / "seed" / "data" / "units.csv", encoding="utf-8") as f:
             for r in csv.DictReader(f):
                 level = levels[r["parent_code"]] + 1 if r["parent_code"] else 0
-                u = await Unit.create(code=r["code"], kind=r["kind"], level=level,
-                                      parent_id=ids.get(r["parent_code"]), source_name=r["source_name"],
-                                      name=r["name"], name_folded=r["name"].lower())
+                u = await Unit.create(
+                    code=r["code"],
+                    kind=r["kind"],
+                    level=level,
+                    parent_id=ids.get(r["parent_code"]),
+                    source_name=r["source_name"],
+                    name=r["name"],
+                    name_folded=r["name"].lower(),
+                )
                 ids[r["code"]], levels[r["code"]] = u.id, level
         for p in sorted((ROOT / "seed" / "data" / "templates").glob("*.json")):
             d = json.loads(p.read_text(encoding="utf-8"))
-            t = await Template.create(code=d["code"], version=d["version"], title=d["title"], period_kind=d["period_kind"])
-            await TemplateItem.bulk_create([
-                TemplateItem(template=t, key=it["key"], position=i, section=it.get("section", ""), type=it["type"],
-                             label=it.get("label", ""), reference=it.get("reference", ""))
-                for i, it in enumerate(d["items"])])
+            t = await Template.create(
+                code=d["code"], version=d["version"], title=d["title"], period_kind=d["period_kind"]
+            )
+            await TemplateItem.bulk_create(
+                [
+                    TemplateItem(
+                        template=t,
+                        key=it["key"],
+                        position=i,
+                        section=it.get("section", ""),
+                        type=it["type"],
+                        label=it.get("label", ""),
+                        reference=it.get("reference", ""),
+                    )
+                    for i, it in enumerate(d["items"])
+                ]
+            )
     units = {u.code: u.id for u in await Unit.all()}
     templates = {t.code: t for t in await Template.all()}
     return {"units": units, "templates": templates}
@@ -84,8 +103,9 @@ async def load_units_and_templates() -> dict:
 async def make_user(username: str, role: str, unit_id: int, password_hash: str):
     from server.models import User
 
-    user, _ = await User.get_or_create(username=username, defaults=dict(role=role, unit_id=unit_id,
-                                                                         password_hash=password_hash))
+    user, _ = await User.get_or_create(
+        username=username, defaults=dict(role=role, unit_id=unit_id, password_hash=password_hash)
+    )
     return user
 
 

@@ -10,10 +10,11 @@ from `plan` (default: none):
 
 `holder.app` may be replaced at any time (a server restart: a new app instance on the same database).
 """
+
 from __future__ import annotations
 
 import random
-from typing import Any, Optional
+from typing import Any
 
 import httpx
 
@@ -26,8 +27,13 @@ class AppHolder:
 
 
 class FaultyTransport(httpx.AsyncBaseTransport):
-    def __init__(self, holder: Optional[AppHolder] = None, *, inner: Optional[httpx.AsyncBaseTransport] = None,
-                 rng: Optional[random.Random] = None) -> None:
+    def __init__(
+        self,
+        holder: AppHolder | None = None,
+        *,
+        inner: httpx.AsyncBaseTransport | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
         self.holder, self.inner = holder, inner
         self.plan: list[str] = []
         self.sent_pushes: list[httpx.Request] = []

@@ -13,6 +13,7 @@ With `base_url=None` it runs in-process through the ASGI app built from `setting
 otherwise it talks HTTP to a running server. It reads no environment variable: the caller (the CLI)
 passes the account's password and the settings.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -20,8 +21,9 @@ import random
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import httpx
 
@@ -32,9 +34,18 @@ from .sync_client import SyncClient, SyncFailed
 ProgressFn = Callable[[str, int, int], Any]
 
 
-async def simulate(devices: int, units: int, edits: int, base_url: Optional[str] = None,
-                   progress: Optional[ProgressFn] = None, *, password: str, username: str = "admin",
-                   settings: Any = None, seed: int = 1) -> dict:
+async def simulate(
+    devices: int,
+    units: int,
+    edits: int,
+    base_url: str | None = None,
+    progress: ProgressFn | None = None,
+    *,
+    password: str,
+    username: str = "admin",
+    settings: Any = None,
+    seed: int = 1,
+) -> dict:
     """progress(stage, done, total) is called as work advances (stages: setup, edit, push, pull, check).
     `settings` (a `server.config.Settings`) is needed in-process (`base_url=None`).
     Returns a summary dict (see the end of this function)."""
@@ -42,7 +53,7 @@ async def simulate(devices: int, units: int, edits: int, base_url: Optional[str]
     if base_url is None and settings is None:
         raise ValueError("simulate in-process (base_url=None) needs the server's settings")
     started = time.perf_counter()
-    transport_factory: Callable[[], Optional[httpx.AsyncBaseTransport]]
+    transport_factory: Callable[[], httpx.AsyncBaseTransport | None]
     if base_url is None:
         from server.app import create_app
 
@@ -56,6 +67,7 @@ async def simulate(devices: int, units: int, edits: int, base_url: Optional[str]
     clients: list[SyncClient] = []
     rnd = random.Random(seed)
     try:
+
         def new_client(i: int) -> SyncClient:
             return SyncClient(workdir / f"device-{i}.sqlite3", base_url=base_url, transport=transport_factory())
 
@@ -120,14 +132,22 @@ async def simulate(devices: int, units: int, edits: int, base_url: Optional[str]
         report("check", 1, 1)
         latencies.sort()
         return {
-            "devices": devices, "units": len(targets), "edits": devices * edits,
-            "outcomes": outcomes, "rejected_reasons": reasons,
+            "devices": devices,
+            "units": len(targets),
+            "edits": devices * edits,
+            "outcomes": outcomes,
+            "rejected_reasons": reasons,
             "open_conflicts": sum(1 for c in reference["conflicts"].values() if c["status"] == "open"),
-            "lost": devices * edits - sum(outcomes.values()) + pending, "pending": pending,
-            "converged": converged, "push_seconds": round(push_s, 2),
+            "lost": devices * edits - sum(outcomes.values()) + pending,
+            "pending": pending,
+            "converged": converged,
+            "push_seconds": round(push_s, 2),
             "p50_push_s": round(latencies[len(latencies) // 2], 3) if latencies else 0.0,
-            "p99_push_s": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 3) if latencies else 0.0,
-            "push_retries": retries, "bytes_sent": sum(c.bytes_sent for c in clients),
+            "p99_push_s": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 3)
+            if latencies
+            else 0.0,
+            "push_retries": retries,
+            "bytes_sent": sum(c.bytes_sent for c in clients),
             "seconds": round(time.perf_counter() - started, 2),
         }
     finally:
@@ -148,8 +168,10 @@ async def _ensure_orm(database_url: str) -> None:
 async def _prepare_checklists(c: SyncClient, n_units: int) -> list[tuple[int, str, int]]:
     """(unit_id, checklist_id, template_id) of this month's monthly report of the first n communes."""
     units = (await c.http.get("/api/units")).json().get("units", [])
-    communes = sorted((u for u in units if u["kind"] in ("commune", "ward", "town") and u.get("active", True)),
-                      key=lambda u: u["code"])[:n_units]
+    communes = sorted(
+        (u for u in units if u["kind"] in ("commune", "ward", "town") and u.get("active", True)),
+        key=lambda u: u["code"],
+    )[:n_units]
     templates = (await c.http.get("/api/templates")).json().get("templates", [])
     monthly = [t for t in templates if t["code"] == "monthly_report"]
     if not monthly:
@@ -158,7 +180,9 @@ async def _prepare_checklists(c: SyncClient, n_units: int) -> list[tuple[int, st
     period = current_period("month", today_vn())
     out = []
     for u in communes:
-        r = await c.http.post("/api/checklists", json={"unit_id": u["id"], "template_id": template["id"], "period": period})
+        r = await c.http.post(
+            "/api/checklists", json={"unit_id": u["id"], "template_id": template["id"], "period": period}
+        )
         if r.status_code == 201:
             out.append((u["id"], r.json()["id"], template["id"]))
         elif r.status_code == 409:

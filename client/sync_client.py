@@ -11,14 +11,16 @@ Used by the tests, the benchmarks and `eiso simulate`; written from docs/sync-pr
 - The HTTP transport is injectable (`transport=`), so tests can lose answers, duplicate and reorder
   requests, or restart the server in between.
 """
+
 from __future__ import annotations
 
 import gzip
 import json
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import httpx
 
@@ -49,9 +51,17 @@ class SyncFailed(Exception):
 
 
 class SyncClient:
-    def __init__(self, path: str | Path, *, base_url: str = "http://testserver",
-                 transport: Optional[httpx.AsyncBaseTransport] = None, clock: Callable[[], int] | None = None,
-                 batch_size: int = 500, use_gzip: bool = True, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        base_url: str = "http://testserver",
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], int] | None = None,
+        batch_size: int = 500,
+        use_gzip: bool = True,
+        timeout: float = 60.0,
+    ) -> None:
         self.path = str(path)
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -66,7 +76,7 @@ class SyncClient:
             self.http.cookies.set("eiso_session", cookie)
 
     # ------------------------------------------------------------------ local store
-    def _meta(self, key: str, default: Optional[str] = None) -> Optional[str]:
+    def _meta(self, key: str, default: str | None = None) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else default
 
@@ -74,11 +84,11 @@ class SyncClient:
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, str(value)))
 
     @property
-    def device_id(self) -> Optional[str]:
+    def device_id(self) -> str | None:
         return self._meta("device_id")
 
     @property
-    def username(self) -> Optional[str]:
+    def username(self) -> str | None:
         return self._meta("username")
 
     async def close(self) -> None:
@@ -117,17 +127,21 @@ class SyncClient:
             raise
         return seq
 
-    def edit_answer(self, checklist_id: str, item_key: str, value: Any = _UNSET, note: Optional[str] = None) -> int:
+    def edit_answer(self, checklist_id: str, item_key: str, value: Any = _UNSET, note: str | None = None) -> int:
         local = self.answer(checklist_id, item_key)
-        edit: dict[str, Any] = {"kind": "answer", "checklist_id": checklist_id, "item_key": item_key,
-                                "base_version": local["version"] if local else 0}
+        edit: dict[str, Any] = {
+            "kind": "answer",
+            "checklist_id": checklist_id,
+            "item_key": item_key,
+            "base_version": local["version"] if local else 0,
+        }
         if value is not _UNSET:
             edit["value"] = value
         if note is not None:
             edit["note"] = note
         return self._enqueue(edit)
 
-    def set_status(self, checklist_id: str, action: str, seen_version: Optional[int] = None, comment: str = "") -> int:
+    def set_status(self, checklist_id: str, action: str, seen_version: int | None = None, comment: str = "") -> int:
         edit: dict[str, Any] = {"kind": "status", "checklist_id": checklist_id, "action": action, "comment": comment}
         if seen_version is not None:
             edit["seen_version"] = seen_version
@@ -150,8 +164,10 @@ class SyncClient:
                 row = self.db.execute("SELECT edit FROM outbox WHERE seq = ?", (res["seq"],)).fetchone()
                 if row is None:
                     continue  # already recorded (a duplicate answer)
-                self.db.execute("INSERT OR REPLACE INTO outcome (seq, outcome, reason, result, edit) VALUES (?, ?, ?, ?, ?)",
-                                (res["seq"], res["outcome"], res.get("reason", ""), json.dumps(res, ensure_ascii=False), row[0]))
+                self.db.execute(
+                    "INSERT OR REPLACE INTO outcome (seq, outcome, reason, result, edit) VALUES (?, ?, ?, ?, ?)",
+                    (res["seq"], res["outcome"], res.get("reason", ""), json.dumps(res, ensure_ascii=False), row[0]),
+                )
                 self.db.execute("DELETE FROM outbox WHERE seq = ?", (res["seq"],))
             self.db.execute("COMMIT")
         except BaseException:
@@ -159,8 +175,11 @@ class SyncClient:
             raise
 
     def _request_body(self, edits: list[dict]) -> tuple[bytes, dict]:
-        body = json.dumps({"protocol": PROTOCOL_VERSION, "device_id": self.device_id, "client_ms": self.clock(),
-                           "edits": edits}, ensure_ascii=False, separators=(",", ":")).encode()
+        body = json.dumps(
+            {"protocol": PROTOCOL_VERSION, "device_id": self.device_id, "client_ms": self.clock(), "edits": edits},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode()
         headers = {"Content-Type": "application/json"}
         if self.use_gzip:
             body = gzip.compress(body, compresslevel=6)
@@ -173,8 +192,9 @@ class SyncClient:
         received: list[dict] = []
         start_after = 0
         while True:
-            rows = self.db.execute("SELECT edit FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
-                                   (start_after, self.batch_size)).fetchall()
+            rows = self.db.execute(
+                "SELECT edit FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?", (start_after, self.batch_size)
+            ).fetchall()
             if not rows:
                 return received
             edits = [json.loads(r[0]) for r in rows]
@@ -224,12 +244,18 @@ class SyncClient:
                     db.execute(f"DELETE FROM {t}")
                 if "my_rejected" in page:
                     self._set_meta("my_rejected", json.dumps(page["my_rejected"], ensure_ascii=False))
-            db.executemany("INSERT OR REPLACE INTO checklist (id, data) VALUES (?, ?)",
-                           [(c["id"], json.dumps(c, ensure_ascii=False)) for c in page["checklists"]])
-            db.executemany("INSERT OR REPLACE INTO answer (checklist_id, item_key, data) VALUES (?, ?, ?)",
-                           [(a["checklist_id"], a["item_key"], json.dumps(a, ensure_ascii=False)) for a in page["answers"]])
-            db.executemany("INSERT OR REPLACE INTO conflict (id, checklist_id, data) VALUES (?, ?, ?)",
-                           [(c["id"], c["checklist_id"], json.dumps(c, ensure_ascii=False)) for c in page["conflicts"]])
+            db.executemany(
+                "INSERT OR REPLACE INTO checklist (id, data) VALUES (?, ?)",
+                [(c["id"], json.dumps(c, ensure_ascii=False)) for c in page["checklists"]],
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO answer (checklist_id, item_key, data) VALUES (?, ?, ?)",
+                [(a["checklist_id"], a["item_key"], json.dumps(a, ensure_ascii=False)) for a in page["answers"]],
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO conflict (id, checklist_id, data) VALUES (?, ?, ?)",
+                [(c["id"], c["checklist_id"], json.dumps(c, ensure_ascii=False)) for c in page["conflicts"]],
+            )
             for d in page["deleted"]:
                 if d["entity"] == "checklist":
                     for t, col in (("checklist", "id"), ("answer", "checklist_id"), ("conflict", "checklist_id")):
@@ -237,7 +263,9 @@ class SyncClient:
                 elif d["entity"] == "conflict":
                     db.execute("DELETE FROM conflict WHERE id = ?", (d["id"],))
                 elif d["entity"] == "answer":
-                    db.execute("DELETE FROM answer WHERE checklist_id = ? AND item_key = ?", (d["checklist_id"], d["id"]))
+                    db.execute(
+                        "DELETE FROM answer WHERE checklist_id = ? AND item_key = ?", (d["checklist_id"], d["id"])
+                    )
             self._set_meta("cursor", page["cursor"])
             self._set_meta("server_last_seq", page["last_seq"])
             db.execute("COMMIT")
@@ -253,16 +281,19 @@ class SyncClient:
     def checklists(self) -> dict[str, dict]:
         return {r[0]: json.loads(r[1]) for r in self.db.execute("SELECT id, data FROM checklist")}
 
-    def checklist(self, checklist_id: str) -> Optional[dict]:
+    def checklist(self, checklist_id: str) -> dict | None:
         row = self.db.execute("SELECT data FROM checklist WHERE id = ?", (checklist_id,)).fetchone()
         return json.loads(row[0]) if row else None
 
     def answers(self) -> dict[tuple[str, str], dict]:
-        return {(r[0], r[1]): json.loads(r[2]) for r in self.db.execute("SELECT checklist_id, item_key, data FROM answer")}
+        return {
+            (r[0], r[1]): json.loads(r[2]) for r in self.db.execute("SELECT checklist_id, item_key, data FROM answer")
+        }
 
-    def answer(self, checklist_id: str, item_key: str) -> Optional[dict]:
-        row = self.db.execute("SELECT data FROM answer WHERE checklist_id = ? AND item_key = ?",
-                              (checklist_id, item_key)).fetchone()
+    def answer(self, checklist_id: str, item_key: str) -> dict | None:
+        row = self.db.execute(
+            "SELECT data FROM answer WHERE checklist_id = ? AND item_key = ?", (checklist_id, item_key)
+        ).fetchone()
         return json.loads(row[0]) if row else None
 
     def conflicts(self, open_only: bool = False) -> dict[str, dict]:
@@ -274,8 +305,11 @@ class SyncClient:
 
     def replica(self) -> dict:
         """Everything pulled, in a comparable form (see sync.state.server_replica)."""
-        return {"checklists": self.checklists(), "answers": {f"{k[0]}/{k[1]}": v for k, v in self.answers().items()},
-                "conflicts": self.conflicts()}
+        return {
+            "checklists": self.checklists(),
+            "answers": {f"{k[0]}/{k[1]}": v for k, v in self.answers().items()},
+            "conflicts": self.conflicts(),
+        }
 
 
 def _body(r: httpx.Response) -> Any:

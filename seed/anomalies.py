@@ -9,6 +9,7 @@ and facts from the administrative map that need checking (`KNOWN_NOTES`). Pure: 
 `syllable_key` and `name_key` are the spelling-insensitive keys that group variants while keeping
 distinct names (Tơ/Tờ) apart.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,19 +29,25 @@ _APOSTROPHES = "'\u2019\u2018"
 # Facts that cannot be computed from the annex alone; each is reported only while the source spelling it is
 # about is still in the data. They come from the administrative map and are marked as needing a check.
 KNOWN_NOTES: dict[str, tuple[str, str]] = {
-    "KT-096": ("Ủy ban nhân dân xã Đăk Trăm",
-               "xã Đăk Trăm là xã của huyện Đăk Tô (huyện Đăk Tô trong phụ lục chỉ có 8 dòng), phụ lục xếp vào "
-               "huyện Tu Mơ Rông; giữ như phụ lục, cần đối chiếu danh mục đơn vị hành chính"),
-    "KT-095": ("Ủy ban nhân dân thị trấn Đắk Hà",
-               "huyện Tu Mơ Rông không có thị trấn nào (huyện lỵ đặt tại xã Đăk Hà); dòng này có lẽ là xã Đăk Hà "
-               "của huyện Tu Mơ Rông; giữ loại 'thị trấn' như phụ lục, cần đối chiếu"),
+    "KT-096": (
+        "Ủy ban nhân dân xã Đăk Trăm",
+        "xã Đăk Trăm là xã của huyện Đăk Tô (huyện Đăk Tô trong phụ lục chỉ có 8 dòng), phụ lục xếp vào "
+        "huyện Tu Mơ Rông; giữ như phụ lục, cần đối chiếu danh mục đơn vị hành chính",
+    ),
+    "KT-095": (
+        "Ủy ban nhân dân thị trấn Đắk Hà",
+        "huyện Tu Mơ Rông không có thị trấn nào (huyện lỵ đặt tại xã Đăk Hà); dòng này có lẽ là xã Đăk Hà "
+        "của huyện Tu Mơ Rông; giữ loại 'thị trấn' như phụ lục, cần đối chiếu",
+    ),
     "KT-068": ("Ủy ban nhân dân xã Đăk Pét", "tên xã thường được viết là 'Đăk Pék'; cần đối chiếu"),
     "KT-112": ("Ủy ban nhân dân xã Đăk Uy", "tên xã thường được viết là 'Đăk Ui'; cần đối chiếu"),
     "KT-135": ("Xã Mô Ray", "tên xã thường được viết là 'Mô Rai'; cần đối chiếu"),
     "KT-141": ("Xã Yaly", "tên xã thường được viết là 'Ya Ly'; cần đối chiếu"),
     "KT-064": ("Ủy ban nhân dân xã Chư H\u2019reng", "tên xã thường được viết là 'Chư Hreng'; cần đối chiếu"),
-    "KT-022": ("Ban Thi đua khen thưởng",
-               "chính văn của cùng Quyết định 474 (mục VI.3) viết 'Ban Thi đua - Khen thưởng'"),
+    "KT-022": (
+        "Ban Thi đua khen thưởng",
+        "chính văn của cùng Quyết định 474 (mục VI.3) viết 'Ban Thi đua - Khen thưởng'",
+    ),
 }
 
 
@@ -60,9 +67,8 @@ def _tokens(text: str) -> list[str]:
 
 
 def _spaced(proper: str) -> str:
-    """"ĐăkRơWa" → "Đăk Rơ Wa": syllables run together are the same name."""
-    return "".join((" " + ch) if i and ch.isupper() and proper[i - 1].islower() else ch
-                   for i, ch in enumerate(proper))
+    """ "ĐăkRơWa" → "Đăk Rơ Wa": syllables run together are the same name."""
+    return "".join((" " + ch) if i and ch.isupper() and proper[i - 1].islower() else ch for i, ch in enumerate(proper))
 
 
 def syllable_key(token: str) -> tuple[str, str]:
@@ -135,6 +141,7 @@ def _mechanical_name(row: UnitRow) -> str:
 @dataclass
 class _Annex:
     """The rows and the views of them every check needs."""
+
     rows: list[UnitRow]
     by_code: dict[str, UnitRow] = field(init=False)
     agencies: list[UnitRow] = field(init=False)
@@ -170,12 +177,15 @@ def _stated_counts(annex: _Annex, totals: list[dict[str, str]]) -> list[str]:
             listed = sum(1 for r in annex.rows if r.parent_code == t["key"] and r.kind in COMMUNE_KINDS)
             parent = annex.by_code.get(t["key"])
             if parent and fold_diacritics(t["label"]) != fold_diacritics(
-                    " ".join(filter(None, split_kind_word(parent.source_name)))):
+                " ".join(filter(None, split_kind_word(parent.source_name)))
+            ):
                 notes.append(f"Tiêu đề nhóm '{t['label']}' trong phụ lục không khớp tên {annex.label(t['key'])}.")
         else:
             continue
         if listed != int(t["stated"]):
-            notes.append(f"Số lượng không khớp: phụ lục ghi '{t['label']}' = {t['stated']} nhưng liệt kê {listed} dòng.")
+            notes.append(
+                f"Số lượng không khớp: phụ lục ghi '{t['label']}' = {t['stated']} nhưng liệt kê {listed} dòng."
+            )
     return notes
 
 
@@ -211,12 +221,16 @@ def _town_named_after_another_district(annex: _Annex) -> list[str]:
         key = _proper_name_key(r)
         other = district_keys.get(key)
         if other and other.code != r.parent_code:
-            own = [c for c in annex.communes
-                   if c.parent_code == other.code and c.kind == "town" and _proper_name_key(c) == key]
+            own = [
+                c
+                for c in annex.communes
+                if c.parent_code == other.code and c.kind == "town" and _proper_name_key(c) == key
+            ]
             also = f", và thị trấn cùng tên của huyện đó đã có ở {own[0].code} ('{own[0].source_name}')" if own else ""
             notes.append(
                 f"{r.code} '{r.source_name}' được xếp dưới {annex.label(r.parent_code)}, nhưng đó là tên của "
-                f"{annex.label(other.code)}{also}: dòng lạ, giữ nguyên như phụ lục.")
+                f"{annex.label(other.code)}{also}: dòng lạ, giữ nguyên như phụ lục."
+            )
     return notes
 
 
@@ -224,7 +238,8 @@ def _syllable_spellings(annex: _Annex) -> list[str]:
     """Spelling variants of one syllable (Đăk/Đắk, Ngọc/Ngọk), overall and inside one district."""
     spellings: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     per_district: dict[str, dict[tuple[str, str], dict[str, list[str]]]] = defaultdict(
-        lambda: defaultdict(lambda: defaultdict(list)))
+        lambda: defaultdict(lambda: defaultdict(list))
+    )
     for r in annex.place_names():
         proper = split_kind_word(r.source_name)[1].replace("\u2019", "'")
         district = r.parent_code if r.kind in COMMUNE_KINDS else r.code
@@ -236,9 +251,12 @@ def _syllable_spellings(annex: _Annex) -> list[str]:
     notes = []
     for forms in spellings.values():
         if len(forms) > 1:
-            parts = "; ".join(f"'{tok}' ({_codes(codes)})" for tok, codes in
-                              sorted(forms.items(), key=lambda kv: -len(kv[1])))
-            notes.append(f"Cùng một âm tiết viết nhiều cách trong phụ lục: {parts}. Giữ nguyên; tìm kiếm không phân biệt.")
+            parts = "; ".join(
+                f"'{tok}' ({_codes(codes)})" for tok, codes in sorted(forms.items(), key=lambda kv: -len(kv[1]))
+            )
+            notes.append(
+                f"Cùng một âm tiết viết nhiều cách trong phụ lục: {parts}. Giữ nguyên; tìm kiếm không phân biệt."
+            )
     for district, keys in per_district.items():
         for forms in keys.values():
             if len(forms) > 1:
@@ -261,9 +279,11 @@ def _tone_placement(annex: _Annex) -> list[str]:
     few, many = ("new", "old") if count["new"] <= count["old"] else ("old", "new")
     name = {"old": "kiểu cũ (hòa, thủy)", "new": "kiểu mới (hoà, thuỷ)"}
     listed = ", ".join(f"'{t}' ({_codes(c, 4)})" for t, c in styles[few].items())
-    return [f"Vị trí dấu thanh không thống nhất: {listed} đặt dấu {name[few]}, còn lại phụ lục "
-            f"đặt dấu {name[many]}: {', '.join(repr(t) for t in styles[many])}. "
-            "Giữ nguyên; tìm kiếm không phân biệt."]
+    return [
+        f"Vị trí dấu thanh không thống nhất: {listed} đặt dấu {name[few]}, còn lại phụ lục "
+        f"đặt dấu {name[many]}: {', '.join(repr(t) for t in styles[many])}. "
+        "Giữ nguyên; tìm kiếm không phân biệt."
+    ]
 
 
 def _row_spelling(annex: _Annex) -> list[str]:
@@ -287,12 +307,17 @@ def _row_spelling(annex: _Annex) -> list[str]:
             reasons[r.code].append("dấu nháy cong (’) trong nguyên văn, tên hiển thị dùng dấu nháy thẳng")
     notes = []
     if apostrophe_case["upper"] and apostrophe_case["lower"]:
-        notes.append("Chữ sau dấu nháy viết hoa không thống nhất: " + ", ".join(apostrophe_case["upper"])
-                     + " so với " + ", ".join(apostrophe_case["lower"]) + ".")
+        notes.append(
+            "Chữ sau dấu nháy viết hoa không thống nhất: "
+            + ", ".join(apostrophe_case["upper"])
+            + " so với "
+            + ", ".join(apostrophe_case["lower"])
+            + "."
+        )
     for r in annex.rows:
         if r.name != _mechanical_name(r) and not reasons.get(r.code):
             reasons[r.code].append("tên hiển thị khác nguyên văn")
-    for code in sorted(reasons, key=lambda c: (annex.by_code[c].annex_no or 0)):
+    for code in sorted(reasons, key=lambda c: annex.by_code[c].annex_no or 0):
         r = annex.by_code[code]
         shown = f" → hiển thị '{r.name}'" if r.name != r.source_name else ""
         notes.append(f"{code} nguyên văn '{r.source_name}'{shown}: {'; '.join(dict.fromkeys(reasons[code]))}.")
@@ -305,8 +330,10 @@ def _format_change(annex: _Annex) -> list[str]:
     if not bare or len(bare) == len(annex.communes):
         return []
     first = min(bare, key=lambda r: r.annex_no or 0)
-    return [f"Từ TT {first.annex_no} ({annex.by_code[first.parent_code].name}) phụ lục bỏ tiền tố 'Ủy ban nhân dân' "
-            f"({len(bare)} dòng: {_codes([r.code for r in bare], 3)}); các dòng trước đều có."]
+    return [
+        f"Từ TT {first.annex_no} ({annex.by_code[first.parent_code].name}) phụ lục bỏ tiền tố 'Ủy ban nhân dân' "
+        f"({len(bare)} dòng: {_codes([r.code for r in bare], 3)}); các dòng trước đều có."
+    ]
 
 
 def _known_notes(annex: _Annex) -> list[str]:

@@ -15,6 +15,7 @@ from the unit's history rows written by "seed").
 The data files are read by `seed.read`, their oddities listed by `seed.anomalies` into `SeedReport.anomalies`,
 and the demo accounts made by `seed.demo`.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -43,8 +44,15 @@ _HISTORY_CHANGES = (
 
 
 def _snapshot(row: UnitRow, level: int) -> dict[str, Any]:
-    return {"name": row.name, "source_name": row.source_name, "parent_code": row.parent_code, "kind": row.kind,
-            "level": level, "target_year": row.target_year, "annex_no": row.annex_no}
+    return {
+        "name": row.name,
+        "source_name": row.source_name,
+        "parent_code": row.parent_code,
+        "kind": row.kind,
+        "level": level,
+        "target_year": row.target_year,
+        "annex_no": row.annex_no,
+    }
 
 
 async def _last_seeded_values() -> dict[int, dict[str, Any]]:
@@ -56,8 +64,9 @@ async def _last_seeded_values() -> dict[int, dict[str, Any]]:
     return seeded
 
 
-def _fields_to_apply(code: str, have: dict[str, Any], want: dict[str, Any], last: dict[str, Any],
-                     report: SeedReport) -> dict[str, Any]:
+def _fields_to_apply(
+    code: str, have: dict[str, Any], want: dict[str, Any], last: dict[str, Any], report: SeedReport
+) -> dict[str, Any]:
     """The fields the seed data changed since it last wrote them; a field changed only in the application is
     kept, and said so in the report."""
     apply: dict[str, Any] = {}
@@ -66,7 +75,8 @@ def _fields_to_apply(code: str, have: dict[str, Any], want: dict[str, Any], last
             if have[f] != want[f] and f != "level":
                 report.anomalies.append(
                     f"{code}: '{f}' đã được đổi trong ứng dụng ({have[f]!r}, dữ liệu gốc {want[f]!r}); "
-                    "giữ giá trị hiện tại.")
+                    "giữ giá trị hiện tại."
+                )
             continue
         if have[f] != want[f]:
             apply[f] = want[f]
@@ -75,8 +85,15 @@ def _fields_to_apply(code: str, have: dict[str, Any], want: dict[str, Any], last
 
 async def _create_unit(row: UnitRow, parent: Unit | None, level: int, report: SeedReport) -> Unit:
     unit = await Unit.create(
-        code=row.code, kind=row.kind, level=level, parent=parent, source_name=row.source_name,
-        name=row.name, name_folded=row.folded(), target_year=row.target_year, annex_no=row.annex_no,
+        code=row.code,
+        kind=row.kind,
+        level=level,
+        parent=parent,
+        source_name=row.source_name,
+        name=row.name,
+        name_folded=row.folded(),
+        target_year=row.target_year,
+        annex_no=row.annex_no,
     )
     await UnitHistory.create(unit=unit, change="create", old=None, new=_snapshot(row, level), by_username=SEED_USER)
     report.units_created += 1
@@ -84,16 +101,30 @@ async def _create_unit(row: UnitRow, parent: Unit | None, level: int, report: Se
     return unit
 
 
-async def _update_unit(unit: Unit, row: UnitRow, parent: Unit | None, level: int, last_seeded: dict[str, Any],
-                       code_by_id: dict[int, str], report: SeedReport) -> None:
+async def _update_unit(
+    unit: Unit,
+    row: UnitRow,
+    parent: Unit | None,
+    level: int,
+    last_seeded: dict[str, Any],
+    code_by_id: dict[int, str],
+    report: SeedReport,
+) -> None:
     have = {
-        "name": unit.name, "source_name": unit.source_name,
+        "name": unit.name,
+        "source_name": unit.source_name,
         "parent_code": code_by_id.get(unit.parent_id) if unit.parent_id else None,  # type: ignore[attr-defined]
-        "kind": unit.kind, "level": unit.level, "target_year": unit.target_year, "annex_no": unit.annex_no,
+        "kind": unit.kind,
+        "level": unit.level,
+        "target_year": unit.target_year,
+        "annex_no": unit.annex_no,
     }
     apply = _fields_to_apply(row.code, have, _snapshot(row, level), last_seeded or have, report)
-    history = [(change, {f: have[f] for f in fields if f in apply}, {f: apply[f] for f in fields if f in apply})
-               for change, fields in _HISTORY_CHANGES if any(f in apply for f in fields)]
+    history = [
+        (change, {f: have[f] for f in fields if f in apply}, {f: apply[f] for f in fields if f in apply})
+        for change, fields in _HISTORY_CHANGES
+        if any(f in apply for f in fields)
+    ]
     for f, v in apply.items():
         if f == "parent_code":
             unit.parent = parent  # type: ignore[assignment]
@@ -140,22 +171,35 @@ _ITEM_FIELDS = ("position", "section", "type", "required", "label", "help", "ref
 
 def _wanted_items(data: dict[str, Any]) -> list[dict[str, Any]]:
     return [
-        {"key": it["key"], "position": pos, "section": it["section"], "type": it["type"],
-         "required": it["required"], "label": it["label"], "help": it.get("help", ""),
-         "reference": it["reference"]}
+        {
+            "key": it["key"],
+            "position": pos,
+            "section": it["section"],
+            "type": it["type"],
+            "required": it["required"],
+            "label": it["label"],
+            "help": it.get("help", ""),
+            "reference": it["reference"],
+        }
         for pos, it in enumerate(data["items"], 1)
     ]
 
 
-async def _update_template(template: Template, data: dict[str, Any], fields: dict[str, Any],
-                           wanted_items: list[dict[str, Any]], report: SeedReport) -> None:
+async def _update_template(
+    template: Template,
+    data: dict[str, Any],
+    fields: dict[str, Any],
+    wanted_items: list[dict[str, Any]],
+    report: SeedReport,
+) -> None:
     """Bring a template version not yet used by any checklist in line with its data file; a version in use
     is never changed (the data file should raise its version), which the report says."""
     items = {i.key: i for i in await TemplateItem.filter(template_id=template.id)}
     template_changes = {f: v for f, v in fields.items() if getattr(template, f) != v}
     new_items = [it for it in wanted_items if it["key"] not in items]
     changed_items = [
-        it for it in wanted_items
+        it
+        for it in wanted_items
         if it["key"] in items and any(getattr(items[it["key"]], f) != it[f] for f in _ITEM_FIELDS)
     ]
     wanted_keys = {it["key"] for it in wanted_items}
@@ -165,7 +209,8 @@ async def _update_template(template: Template, data: dict[str, Any], fields: dic
     if await Checklist.filter(template_id=template.id).exists():
         report.anomalies.append(
             f"Mẫu phiếu {data['code']} phiên bản {data['version']} đã có phiếu sử dụng nhưng khác dữ liệu "
-            f"gốc; không sửa phiên bản đang dùng, hãy tăng version trong seed/data/templates.")
+            f"gốc; không sửa phiên bản đang dùng, hãy tăng version trong seed/data/templates."
+        )
         return
     if template_changes:
         for f, v in template_changes.items():
@@ -218,9 +263,15 @@ async def _load_deadlines(rows: list[dict[str, Any]], report: SeedReport, progre
         template = latest.get(r["template_code"]) if r["template_code"] else None
         if r["template_code"] and template is None:
             raise ValueError(f"deadline {r['code']}: unknown template {r['template_code']}")
-        want = {"title": r["title"], "template_id": template.id if template else None, "unit_id": unit.id,
-                "level": r["level"], "recurrence": r["recurrence"], "due_date": r["due_date"],
-                "reference": r["reference"]}
+        want = {
+            "title": r["title"],
+            "template_id": template.id if template else None,
+            "unit_id": unit.id,
+            "level": r["level"],
+            "recurrence": r["recurrence"],
+            "due_date": r["due_date"],
+            "reference": r["reference"],
+        }
         d = existing.get(r["code"])
         if d is None:
             await Deadline.create(code=r["code"], **want)

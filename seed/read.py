@@ -6,6 +6,7 @@ template item without a reference) raises `ValueError` naming the file and the r
 writes half a bad seed. Oddities of the *source document*, kept as printed, are not errors here; they are
 `seed.anomalies`' business.
 """
+
 from __future__ import annotations
 
 import csv
@@ -141,7 +142,12 @@ def _deadline(r: dict[str, str]) -> dict[str, Any]:
     if rec and not _RECURRENCE.fullmatch(rec):
         raise ValueError(f"deadlines.csv: {r['code']} has a bad recurrence {rec!r}")
     return {
-        "code": r["code"].strip(), "title": r["title"], "template_code": r["template_code"].strip() or None,
-        "unit_code": r["unit_code"].strip(), "level": _int_or_none(r["level"]), "recurrence": rec,
-        "due_date": due, "reference": r["reference"],
+        "code": r["code"].strip(),
+        "title": r["title"],
+        "template_code": r["template_code"].strip() or None,
+        "unit_code": r["unit_code"].strip(),
+        "level": _int_or_none(r["level"]),
+        "recurrence": rec,
+        "due_date": due,
+        "reference": r["reference"],
     }

@@ -2,10 +2,11 @@
 
 Shared by the loader (`seed.load`) and the demo data (`seed.demo`); `eiso seed` prints it.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 # The author of every history row the seed writes: the loader reads its own rows back to tell a value the
 # seed set from one changed in the application since.
@@ -35,8 +36,19 @@ class SeedReport:
 
     @property
     def changed(self) -> bool:
-        return any((
-            self.units_created, self.units_updated, self.history_written, self.templates_created,
-            self.templates_updated, self.items_created, self.items_updated, self.items_deleted,
-            self.deadlines_created, self.deadlines_updated, self.users_created, self.statuses_set,
-        ))
+        return any(
+            (
+                self.units_created,
+                self.units_updated,
+                self.history_written,
+                self.templates_created,
+                self.templates_updated,
+                self.items_created,
+                self.items_updated,
+                self.items_deleted,
+                self.deadlines_created,
+                self.deadlines_updated,
+                self.users_created,
+                self.statuses_set,
+            )
+        )

@@ -1,4 +1,5 @@
 """create_app(settings): routes, middleware and lifespan on one screen."""
+
 from __future__ import annotations
 
 from contextlib import asynccontextmanager

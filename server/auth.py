@@ -1,9 +1,10 @@
 """Passwords, server-side sessions, login throttling, and the role and scope checks every route uses."""
+
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -35,7 +36,7 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _token_hash(token: str) -> str:
@@ -47,8 +48,7 @@ def client_address(request: Request) -> str:
 
 
 def set_session_cookie(response: Response, token: str, *, days: int, secure: bool) -> None:
-    response.set_cookie(COOKIE, token, max_age=days * 86400, httponly=True, samesite="lax", secure=secure,
-                        path="/")
+    response.set_cookie(COOKIE, token, max_age=days * 86400, httponly=True, samesite="lax", secure=secure, path="/")
 
 
 def clear_session_cookie(response: Response) -> None:
@@ -65,9 +65,7 @@ async def check_throttle(username: str, address: str, max_failures: int, window_
 
 
 async def record_failure(username: str, address: str) -> None:
-    await LoginFailure.bulk_create(
-        [LoginFailure(key=f"user:{username.lower()}"), LoginFailure(key=f"addr:{address}")]
-    )
+    await LoginFailure.bulk_create([LoginFailure(key=f"user:{username.lower()}"), LoginFailure(key=f"addr:{address}")])
 
 
 async def clear_failures(username: str) -> None:

@@ -7,17 +7,43 @@ with the app shell, so a word is written once for both. Protocol words (roles, s
 reasons, sync refusals) are defined in `sync/vocabulary.py` and periods in `sync/periods.py`, because the
 engine, which may not import the server, needs them too; they are re-exported here.
 """
+
 from __future__ import annotations
 
-from sync.periods import PERIOD_EXAMPLES, PERIOD_KINDS, TIMEZONE, VN, current_period, period_label, today_vn
-from sync.periods import PERIOD_LABELS
+from sync.periods import (
+    PERIOD_EXAMPLES,
+    PERIOD_KINDS,
+    PERIOD_LABELS,
+    TIMEZONE,
+    VN,
+    current_period,
+    period_label,
+    today_vn,
+)
 from sync.protocol import PROTOCOL_VERSION
 from sync.vocabulary import CHECKLIST_STATUSES, REJECTION_REASONS, ROLES, SYNC_ERRORS
 
 __all__ = [
-    "CHECKLIST_STATUSES", "CHECKLIST_STATUS_LABELS", "CHOICE_LABELS", "PERIOD_EXAMPLES", "PERIOD_KINDS",
-    "PERIOD_LABELS", "PHONE_MESSAGES", "PROBLEMS", "QMS_STATUS_LABELS", "REJECTION_REASONS", "ROLES", "ROLE_LABELS",
-    "SYNC_ERRORS", "TIMEZONE", "UNIT_KIND_LABELS", "VN", "current_period", "for_client", "period_label", "today_vn",
+    "CHECKLIST_STATUSES",
+    "CHECKLIST_STATUS_LABELS",
+    "CHOICE_LABELS",
+    "PERIOD_EXAMPLES",
+    "PERIOD_KINDS",
+    "PERIOD_LABELS",
+    "PHONE_MESSAGES",
+    "PROBLEMS",
+    "QMS_STATUS_LABELS",
+    "REJECTION_REASONS",
+    "ROLES",
+    "ROLE_LABELS",
+    "SYNC_ERRORS",
+    "TIMEZONE",
+    "UNIT_KIND_LABELS",
+    "VN",
+    "current_period",
+    "for_client",
+    "period_label",
+    "today_vn",
 ]
 
 CHECKLIST_STATUS_LABELS = {

@@ -1,4 +1,5 @@
 """The `eiso` command: serve, seed, createuser, migrate, simulate."""
+
 from __future__ import annotations
 
 import argparse
@@ -55,8 +56,10 @@ async def _seed(settings: Settings, demo: bool) -> None:
             await ensure_demo_checklists()
     finally:
         await Tortoise.close_connections()
-    print(f"Đơn vị: {report.units_created} mới, {report.units_updated} cập nhật; "
-          f"mẫu phiếu: {report.templates_created} mới; hạn: {report.deadlines_created} mới.")
+    print(
+        f"Đơn vị: {report.units_created} mới, {report.units_updated} cập nhật; "
+        f"mẫu phiếu: {report.templates_created} mới; hạn: {report.deadlines_created} mới."
+    )
     if report.anomalies:
         print(f"\nNhững điểm bất thường trong dữ liệu nguồn ({len(report.anomalies)}), giữ nguyên như văn bản:")
         for line in report.anomalies:
@@ -89,8 +92,14 @@ def cmd_serve(args, settings: Settings) -> None:
     asyncio.run(upgrade(settings.database_url))
     url = f"http://{settings.host}:{settings.port}/"
     print(f"e-ISO đang chạy tại {url}  (ứng dụng cho điện thoại: {url}app/)", flush=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=args.log_level,
-                proxy_headers=True, workers=1)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=args.log_level,
+        proxy_headers=True,
+        workers=1,
+    )
 
 
 async def _createuser(settings: Settings, args) -> None:
@@ -107,8 +116,13 @@ async def _createuser(settings: Settings, args) -> None:
         password = args.password or settings.new_password or getpass.getpass("Mật khẩu: ")
         if len(password) < 8:
             raise SystemExit("Mật khẩu phải có ít nhất 8 ký tự.")
-        await User.create(username=args.username, full_name=args.full_name or "", role=args.role, unit=unit,
-                          password_hash=hash_password(password))
+        await User.create(
+            username=args.username,
+            full_name=args.full_name or "",
+            role=args.role,
+            unit=unit,
+            password_hash=hash_password(password),
+        )
         await AuditLog.create(username="cli", action="user.create", object_type="user", object_id=args.username)
         print(f"Đã tạo tài khoản {args.username} ({args.role}) cho {unit.name}.")
     finally:
@@ -127,10 +141,19 @@ def cmd_simulate(args, settings: Settings) -> None:
     if args.url is None:
         asyncio.run(_migrated(settings))
     password = settings.demo_password or (demo_password(settings)[0] if Path("data/demo-password").exists() else None)
+
     async def run() -> dict:
         try:
-            return await simulate(args.devices, args.units, args.edits, args.url, progress_bar,
-                                  username=args.user, password=password, settings=settings)
+            return await simulate(
+                args.devices,
+                args.units,
+                args.edits,
+                args.url,
+                progress_bar,
+                username=args.user,
+                password=password,
+                settings=settings,
+            )
         finally:  # an open aiosqlite connection would keep the process alive
             await Tortoise.close_connections()
 

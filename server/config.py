@@ -9,13 +9,15 @@ against that list, so a setting cannot be added without its documentation. Nothi
 An unset or empty variable means the default. `shown` is how the README writes a default that is not a
 plain value ("random per start", "asked").
 """
+
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite://data/eiso.sqlite3"
 
@@ -27,9 +29,9 @@ def normalise_db_url(url: str) -> str:
     timeout and synchronous=NORMAL, which is durable in WAL mode and much faster than FULL.
     """
     if url.startswith("postgresql://"):
-        url = "postgres://" + url[len("postgresql://"):]
+        url = "postgres://" + url[len("postgresql://") :]
     if url.startswith("sqlite://") and ":memory:" not in url:
-        path = url[len("sqlite://"):].split("?", 1)[0]
+        path = url[len("sqlite://") :].split("?", 1)[0]
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         if "?" not in url:
             url += "?journal_mode=WAL&busy_timeout=10000&synchronous=NORMAL&foreign_keys=ON"
@@ -43,6 +45,7 @@ def _flag(text: str) -> bool:
 @dataclass(frozen=True)
 class Declared:
     """One setting as declared: what the docs must say about it."""
+
     name: str  # the attribute of Settings
     variable: str  # the environment variable
     default: Any
@@ -62,8 +65,9 @@ class Declared:
         return str(self.default)
 
 
-def setting(variable: str, default: Any, help: str, *, parse: Callable[[str], Any] = str,
-            shown: str | None = None) -> Any:
+def setting(
+    variable: str, default: Any, help: str, *, parse: Callable[[str], Any] = str, shown: str | None = None
+) -> Any:
     """A Settings field read from `variable`; see the module docstring."""
     return field(default=default, metadata={"variable": variable, "help": help, "parse": parse, "shown": shown})
 
@@ -71,33 +75,42 @@ def setting(variable: str, default: Any, help: str, *, parse: Callable[[str], An
 @dataclass
 class Settings:
     database_url: str = setting(
-        "DATABASE_URL", DEFAULT_DATABASE_URL, "SQLite file (WAL) or `postgres://user@host:5432/db`")
-    secret: str = setting(
-        "EISO_SECRET", "", "server secret; set it in production", shown="random per start")
+        "DATABASE_URL", DEFAULT_DATABASE_URL, "SQLite file (WAL) or `postgres://user@host:5432/db`"
+    )
+    secret: str = setting("EISO_SECRET", "", "server secret; set it in production", shown="random per start")
     demo_password: str | None = setting(
-        "EISO_DEMO_PASSWORD", None, "password of the demo accounts made by `eiso seed --demo`", shown="generated")
+        "EISO_DEMO_PASSWORD", None, "password of the demo accounts made by `eiso seed --demo`", shown="generated"
+    )
     host: str = setting("EISO_HOST", "127.0.0.1", "address `eiso serve` listens on")
     port: int = setting("EISO_PORT", 8000, "port `eiso serve` listens on", parse=int)
     session_days: int = setting(
-        "EISO_SESSION_DAYS", 30, "session lifetime (officials stay offline for days)", parse=int)
+        "EISO_SESSION_DAYS", 30, "session lifetime (officials stay offline for days)", parse=int
+    )
     # Cookies marked Secure only work over https; local http (and tests) need it off.
     secure_cookies: bool = setting("EISO_SECURE_COOKIES", False, "set `1` behind HTTPS", parse=_flag)
     evidence_dir: Path = setting(
-        "EISO_EVIDENCE_DIR", Path("data") / "evidence", "where uploaded evidence files are stored", parse=Path)
+        "EISO_EVIDENCE_DIR", Path("data") / "evidence", "where uploaded evidence files are stored", parse=Path
+    )
     login_max_failures: int = setting(
-        "EISO_LOGIN_MAX_FAILURES", 5,
-        "failed logins per account in 15 minutes before throttling (×4 per address)", parse=int)
+        "EISO_LOGIN_MAX_FAILURES",
+        5,
+        "failed logins per account in 15 minutes before throttling (×4 per address)",
+        parse=int,
+    )
     app_version_suffix: str = setting(
-        "EISO_APP_VERSION_SUFFIX", "",
-        "appended to the PWA version: forces a new service worker (docs/pwa.md)")
+        "EISO_APP_VERSION_SUFFIX", "", "appended to the PWA version: forces a new service worker (docs/pwa.md)"
+    )
     new_password: str | None = setting(
-        "EISO_NEW_PASSWORD", None, "password for `eiso createuser` run without a terminal (scripts, provisioning)",
-        shown="asked")
+        "EISO_NEW_PASSWORD",
+        None,
+        "password for `eiso createuser` run without a terminal (scripts, provisioning)",
+        shown="asked",
+    )
     # Not from the environment: the window the failed logins above are counted in.
     login_window_seconds: int = 900
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         """Settings from `env` (default: the process environment), unset and empty variables meaning the
         default; the database URL normalised and a random secret when none is set."""
         env = dict(os.environ if env is None else env)
@@ -114,7 +127,9 @@ class Settings:
 def declared_settings() -> list[Declared]:
     """Every setting read from the environment, in declaration order."""
     return [
-        Declared(f.name, f.metadata["variable"], f.default, f.metadata["help"], f.metadata["parse"],
-                 f.metadata["shown"])
-        for f in fields(Settings) if "variable" in f.metadata
+        Declared(
+            f.name, f.metadata["variable"], f.default, f.metadata["help"], f.metadata["parse"], f.metadata["shown"]
+        )
+        for f in fields(Settings)
+        if "variable" in f.metadata
     ]

@@ -1,4 +1,5 @@
 """Tortoise configuration shared by the app, the CLI, migrations and tests."""
+
 from __future__ import annotations
 
 from sync.models import MODEL_MODULES as ENGINE_MODEL_MODULES

@@ -9,10 +9,12 @@ The JSON API answers `{"error": code, "message": text, ...extra}`; a page render
 HTML. `error_handlers(render_page)` maps ApiError, Starlette's HTTPException and the sync engine's
 SyncError to one of the two, by path: `/api/...` gets JSON, anything else the page.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from string import Formatter
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException

@@ -1,4 +1,5 @@
 """Bring the database schema up to date with Tortoise's built-in migrations (server/migrations/)."""
+
 from __future__ import annotations
 
 from tortoise import Tortoise

@@ -4,6 +4,7 @@ Units, accounts and templates are read by the sync engine too, so they are defin
 and re-exported here (`from server.models import Unit` keeps working). The replicated data that phones
 edit (checklists, answers, conflicts, devices) is in `sync/models.py`.
 """
+
 from __future__ import annotations
 
 from tortoise import fields
@@ -12,8 +13,20 @@ from tortoise.models import Model
 from sync.tables import Template, TemplateItem, Unit, User
 
 __all__ = [
-    "AuditLog", "CHOICE_VALUES", "Deadline", "ITEM_TYPES", "LoginFailure", "QMS_STATUSES", "ROLES", "Session",
-    "Template", "TemplateItem", "UNIT_KINDS", "Unit", "UnitHistory", "User",
+    "AuditLog",
+    "CHOICE_VALUES",
+    "Deadline",
+    "ITEM_TYPES",
+    "LoginFailure",
+    "QMS_STATUSES",
+    "ROLES",
+    "Session",
+    "Template",
+    "TemplateItem",
+    "UNIT_KINDS",
+    "Unit",
+    "UnitHistory",
+    "User",
 ]
 
 # Unit kinds as the annex names them; the tree itself is data, so a two-level province needs no code.

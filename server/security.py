@@ -1,4 +1,5 @@
 """Headers every answer carries, and the Origin check that refuses cross-site state changes."""
+
 from __future__ import annotations
 
 import json
@@ -37,13 +38,23 @@ class SecurityMiddleware:
             # Browsers send Origin on every cross-site POST/DELETE; a mismatch is refused. Requests
             # with no Origin come from non-browser clients (the reference client, curl), which carry
             # no ambient cookies of a victim.
-            if (origin and origin != "null" and not _same_origin(scope, origin)) or origin == "null" or (
-                fetch_site == "cross-site"
+            if (
+                (origin and origin != "null" and not _same_origin(scope, origin))
+                or origin == "null"
+                or (fetch_site == "cross-site")
             ):
                 refusal = problem("cross_site")
                 body = json.dumps(error_body(refusal.code, refusal.message), ensure_ascii=False).encode()
-                await send({"type": "http.response.start", "status": refusal.status, "headers": [
-                    (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": refusal.status,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
                 await send({"type": "http.response.body", "body": body})
                 return
 

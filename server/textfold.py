@@ -1,4 +1,5 @@
 """Folding Vietnamese text for search: "Đắk Kan" and "dak kan" fold to the same string."""
+
 from __future__ import annotations
 
 import re

@@ -6,11 +6,12 @@ role and status rules of `sync/workflow.py`, value types (`sync/protocol.py`), t
 `sync/merge.py`, conflicts (the same disagreement met again updates its open conflict). A rejected edit
 gets its reason and the message of `REJECTION_REASONS`.
 """
+
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from .clock import effective_ms
 from .merge import FIELDS, EditInfo, FieldState, merge_answer
@@ -84,13 +85,28 @@ def merge_edit(e: Any, batch: PushContext, state: BatchState, writes: BatchWrite
         writes.checklists.add(cid)
         writes.changes.append((cl["unit_id"], cid, "checklist", ""))
         res["checklist_version"] = cl["version"]
-    writes.edit_rows.append((batch.device_id, e.seq, batch.actor.username, e.kind, cid, item_key,
-                             e.model_dump_json(exclude_unset=True), e.device_ms, eff, batch.received,
-                             res["outcome"], reason, _detail(res)))
+    writes.edit_rows.append(
+        (
+            batch.device_id,
+            e.seq,
+            batch.actor.username,
+            e.kind,
+            cid,
+            item_key,
+            e.model_dump_json(exclude_unset=True),
+            e.device_ms,
+            eff,
+            batch.received,
+            res["outcome"],
+            reason,
+            _detail(res),
+        )
+    )
     return res
 
 
 # ---------------------------------------------------------------------------------------------- one edit
+
 
 def _detail(res: dict) -> str:
     """What the Edit row keeps of a result, to answer a duplicate with it later."""
@@ -100,8 +116,9 @@ def _detail(res: dict) -> str:
 
 
 def _field_state(a: dict, name: str) -> FieldState:
-    return FieldState(a[name], a[f"{name}_ms"], a[f"{name}_by"], a[f"{name}_device"], a[f"{name}_seq"],
-                      a[f"{name}_version"])
+    return FieldState(
+        a[name], a[f"{name}_ms"], a[f"{name}_by"], a[f"{name}_device"], a[f"{name}_seq"], a[f"{name}_version"]
+    )
 
 
 def _set_field(a: dict, name: str, s: FieldState) -> None:
@@ -116,8 +133,18 @@ def _answer_row(state: BatchState, checklist_id: str, item_key: str) -> dict:
     a = state.answers.get(key)
     if a is None:
         a = {c: 0 for c in ANSWER_COLS}
-        a.update(id=None, checklist_id=checklist_id, item_key=item_key, value=None, note="", value_by="",
-                 value_device="", note_by="", note_device="", review_comment="")
+        a.update(
+            id=None,
+            checklist_id=checklist_id,
+            item_key=item_key,
+            value=None,
+            note="",
+            value_by="",
+            value_device="",
+            note_by="",
+            note_device="",
+            review_comment="",
+        )
         state.answers[key] = a
     return a
 
@@ -130,28 +157,35 @@ def _touch(cl: dict, received: int) -> None:
 
 
 def _status(e: StatusEdit, cl: dict, batch: PushContext, state: BatchState, res: dict) -> str:
-    d = transition(batch.actor, cl["unit_id"], cl["status"], e.action, seen_version=e.seen_version,
-                   version=cl["version"], open_conflicts=state.open_conflicts.get(cl["id"], 0))
+    d = transition(
+        batch.actor,
+        cl["unit_id"],
+        cl["status"],
+        e.action,
+        seen_version=e.seen_version,
+        version=cl["version"],
+        open_conflicts=state.open_conflicts.get(cl["id"], 0),
+    )
     if not d.ok:
         return d.reason
     if e.action == "approve":
         cl["approved_version"] = cl["version"]
-    cl.update(status=d.new_status, status_by=batch.actor.username, status_ms=batch.received,
-              status_comment=e.comment)
+    cl.update(status=d.new_status, status_by=batch.actor.username, status_ms=batch.received, status_comment=e.comment)
     cl["version"] += 1
     cl["updated_ms"] = batch.received
     res["status"] = d.new_status
     return ""
 
 
-def _answer(e: AnswerEdit, cl: dict, batch: PushContext, eff: int, state: BatchState, writes: BatchWrites,
-            res: dict) -> str:
+def _answer(
+    e: AnswerEdit, cl: dict, batch: PushContext, eff: int, state: BatchState, writes: BatchWrites, res: dict
+) -> str:
     if not may_edit_answers(batch.actor):
         return "forbidden"
     item_type = state.item_types.get(cl["template_id"], {}).get(e.item_key)
     if item_type is None:
         return "not_found"
-    new: dict[str, Optional[str]] = {}
+    new: dict[str, str | None] = {}
     if "value" in e.model_fields_set:
         if not valid_value(item_type, e.value):
             return "invalid_value"
@@ -182,14 +216,22 @@ def _answer(e: AnswerEdit, cl: dict, batch: PushContext, eff: int, state: BatchS
     return ""
 
 
-def _record_conflicts(records: list, cl: dict, item_key: str, received: int, state: BatchState,
-                      writes: BatchWrites) -> list[str]:
+def _record_conflicts(
+    records: list, cl: dict, item_key: str, received: int, state: BatchState, writes: BatchWrites
+) -> list[str]:
     """Open a conflict per record, or update the open one of the same two values; returns their ids."""
     ids = []
     for rec in records:
-        sides = {"winner_value": rec.winner.value, "winner_by": rec.winner.by, "winner_device": rec.winner.device,
-                 "winner_ms": rec.winner.ms, "loser_value": rec.loser.value, "loser_by": rec.loser.by,
-                 "loser_device": rec.loser.device, "loser_ms": rec.loser.ms}
+        sides = {
+            "winner_value": rec.winner.value,
+            "winner_by": rec.winner.by,
+            "winner_device": rec.winner.device,
+            "winner_ms": rec.winner.ms,
+            "loser_value": rec.loser.value,
+            "loser_by": rec.loser.by,
+            "loser_device": rec.loser.device,
+            "loser_ms": rec.loser.ms,
+        }
         pair = {rec.winner.value, rec.loser.value}
         open_ = state.open_by_field.setdefault((cl["id"], item_key, rec.field), [])
         same = [c for c in open_ if {c["winner_value"], c["loser_value"]} == pair]
@@ -199,9 +241,18 @@ def _record_conflicts(records: list, cl: dict, item_key: str, received: int, sta
             if c not in writes.new_conflicts:
                 writes.changed_conflicts[c["id"]] = c
         else:
-            c = {"id": str(uuid.uuid4()), "checklist_id": cl["id"], "item_key": item_key, "field": rec.field,
-                 **sides, "status": "open", "resolved_by": "", "resolved_ms": None, "resolved_value": None,
-                 "created_ms": received}
+            c = {
+                "id": str(uuid.uuid4()),
+                "checklist_id": cl["id"],
+                "item_key": item_key,
+                "field": rec.field,
+                **sides,
+                "status": "open",
+                "resolved_by": "",
+                "resolved_ms": None,
+                "resolved_value": None,
+                "created_ms": received,
+            }
             writes.new_conflicts.append(c)
             open_.append(c)
         ids.append(c["id"])
@@ -209,8 +260,9 @@ def _record_conflicts(records: list, cl: dict, item_key: str, received: int, sta
     return ids
 
 
-def _resolve(e: ResolveEdit, c: dict, cl: dict, batch: PushContext, eff: int, state: BatchState,
-             writes: BatchWrites, res: dict) -> str:
+def _resolve(
+    e: ResolveEdit, c: dict, cl: dict, batch: PushContext, eff: int, state: BatchState, writes: BatchWrites, res: dict
+) -> str:
     if not may_resolve(batch.actor):
         return "forbidden"
     if c["status"] != "open":

@@ -5,9 +5,11 @@ transactions can take ids 10 and 11 and commit 11 first; a pull at that moment w
 past 10 and never see it. Taking a transaction-scoped advisory lock just before inserting change rows
 serialises that last step: ids are then handed out in commit order. SQLite has one writer anyway.
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .sql import execute, execute_many, is_postgres
 

@@ -6,6 +6,7 @@ edits in that push: `effective_ms = device_ms + offset`, never later than `recei
 have been made after the server received it). The order of two edits is (effective_ms, device_id, seq):
 ties are broken deterministically, the same way on every server process.
 """
+
 from __future__ import annotations
 
 

@@ -9,6 +9,7 @@ Shared by both: row columns, JSON and wire forms (`sync/rows.py`), portable SQL 
 log (`sync/changelog.py`). The rules they apply are pure: merge (`sync/merge.py`), clock (`sync/clock.py`),
 checklist workflow (`sync/workflow.py`), words (`sync/vocabulary.py`).
 """
+
 from __future__ import annotations
 
 from .pull import Cursor, pull_page, scope_digest

@@ -17,10 +17,10 @@ Per item and per field (`value`, `note`):
 The outcome of an answer edit: `conflict` if a field conflicted, else `merged` if others had changed the
 item since `base_version`, else `applied`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 from .clock import order_key
 
@@ -29,7 +29,7 @@ FIELDS = ("value", "note")
 
 @dataclass
 class FieldState:
-    value: Optional[str]  # JSON text for `value`, plain text for `note`
+    value: str | None  # JSON text for `value`, plain text for `note`
     ms: int = 0
     by: str = ""
     device: str = ""
@@ -78,7 +78,7 @@ class AnswerMerge:
         return bool(self.fields)
 
 
-def merge_field(current: FieldState, new_value: Optional[str], edit: EditInfo) -> FieldOutcome:
+def merge_field(current: FieldState, new_value: str | None, edit: EditInfo) -> FieldOutcome:
     if not current.is_set or current.device == edit.device or current.version <= edit.base_version:
         return FieldOutcome("applied", True, False)
     if current.value == new_value:
@@ -88,7 +88,7 @@ def merge_field(current: FieldState, new_value: Optional[str], edit: EditInfo) -
 
 
 def merge_answer(
-    current: dict[str, FieldState], answer_version: int, new: dict[str, Optional[str]], edit: EditInfo
+    current: dict[str, FieldState], answer_version: int, new: dict[str, str | None], edit: EditInfo
 ) -> AnswerMerge:
     """current: field -> state; new: field -> value for the fields the edit sets.
 

@@ -6,6 +6,7 @@ them with plain SQL on SQLite and PostgreSQL alike. Values are JSON text for the
 Foreign keys name the units, accounts and templates of `sync/tables.py` (one Tortoise app, "models").
 `MODEL_MODULES` is what the engine needs to run on its own; the server adds its tables to it.
 """
+
 from __future__ import annotations
 
 from tortoise import fields

@@ -3,6 +3,7 @@
 A checklist is made for one period of its template's kind: a month ("2026-11"), a year ("2026") or once
 ("once"). "Which period is now" is counted in Asia/Ho_Chi_Minh, whatever the server's or phone's zone.
 """
+
 from __future__ import annotations
 
 import re
@@ -51,7 +52,7 @@ def current_periods(today: date) -> dict[str, str]:
 
 
 def period_label(period: str) -> str:
-    """"2026-11" → "Tháng 11/2026", "2026" → "Năm 2026", "once" → "Một lần"."""
+    """ "2026-11" → "Tháng 11/2026", "2026" → "Năm 2026", "once" → "Một lần"."""
     if period == "once":
         return PERIOD_LABELS["once"]
     if PERIOD_PATTERNS["month"].match(period):

@@ -1,9 +1,10 @@
 """Wire models of the sync protocol (docs/sync-protocol.md). Pydantic validates what phones send."""
+
 from __future__ import annotations
 
 import datetime as _dt
 import re
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,7 +30,7 @@ class AnswerEdit(_Edit):
     checklist_id: str = Field(min_length=1, max_length=36)
     item_key: str = Field(min_length=1, max_length=64)
     value: Any = None  # left out = unchanged; null = cleared
-    note: Optional[str] = Field(default=None, max_length=4000)
+    note: str | None = Field(default=None, max_length=4000)
     base_version: int = Field(default=0, ge=0)
 
 
@@ -37,7 +38,7 @@ class StatusEdit(_Edit):
     kind: Literal["status"]
     checklist_id: str = Field(min_length=1, max_length=36)
     action: Literal["submit", "return", "approve", "reopen"]
-    seen_version: Optional[int] = None
+    seen_version: int | None = None
     comment: str = Field(default="", max_length=4000)
 
 
@@ -47,7 +48,7 @@ class ResolveEdit(_Edit):
     value: Any = None
 
 
-EditIn = Annotated[Union[AnswerEdit, StatusEdit, ResolveEdit], Field(discriminator="kind")]
+EditIn = Annotated[AnswerEdit | StatusEdit | ResolveEdit, Field(discriminator="kind")]
 
 
 class PushRequest(BaseModel):

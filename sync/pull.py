@@ -5,17 +5,28 @@ tree), starts over with `reset`: a snapshot of the scope's checklists paged by i
 from where the snapshot began. Later pages follow the change log (`sync/changelog.py`) and send each
 changed entity's current state. See docs/sync-protocol.md, Pull.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from .protocol import MAX_PULL_LIMIT, refusal
 from .rows import (
-    SELECT_ANSWERS_OF, SELECT_CHECKLISTS, SELECT_CONFLICTS, SELECT_CONFLICTS_OF, answer_out, checklist_out, chunks,
-    conflict_out, device_refusal, fetch_device, fetch_in, template_codes,
+    SELECT_ANSWERS_OF,
+    SELECT_CHECKLISTS,
+    SELECT_CONFLICTS,
+    SELECT_CONFLICTS_OF,
+    answer_out,
+    checklist_out,
+    chunks,
+    conflict_out,
+    device_refusal,
+    fetch_device,
+    fetch_in,
+    template_codes,
 )
 from .sql import fetch, in_list, now_ms
 from .vocabulary import REJECTION_REASONS
@@ -39,7 +50,7 @@ class Cursor:
         return f"{self.phase}.{self.high}.{self.after}.{self.digest}"
 
     @classmethod
-    def parse(cls, text: Optional[str]) -> Optional["Cursor"]:
+    def parse(cls, text: str | None) -> Cursor | None:
         if not text:
             return None
         parts = text.split(".")
@@ -51,7 +62,7 @@ class Cursor:
             return None
 
 
-async def pull_page(user: Any, scope: set[int], device_id: str, cursor: Optional[str], limit: int = 500) -> dict:
+async def pull_page(user: Any, scope: set[int], device_id: str, cursor: str | None, limit: int = 500) -> dict:
     """One page of what changed in the user's scope since `cursor` (see docs/sync-protocol.md, Pull).
 
     Raises SyncError (SYNC_ERRORS) for an unknown or revoked device."""
@@ -66,8 +77,15 @@ async def pull_page(user: Any, scope: set[int], device_id: str, cursor: Optional
     assert device is not None
     digest = scope_digest(user, scope)
     cur = Cursor.parse(cursor)
-    body: dict[str, Any] = {"reset": False, "last_seq": device["last_seq"], "server_ms": now_ms(),
-                            "checklists": [], "answers": [], "conflicts": [], "deleted": []}
+    body: dict[str, Any] = {
+        "reset": False,
+        "last_seq": device["last_seq"],
+        "server_ms": now_ms(),
+        "checklists": [],
+        "answers": [],
+        "conflicts": [],
+        "deleted": [],
+    }
     if cur is None or cur.digest != digest:
         rows = await fetch(conn, 'SELECT COALESCE(MAX(id), 0) AS m FROM "change"')
         cur = Cursor("s", int(rows[0]["m"]), "", digest)
@@ -81,12 +99,25 @@ async def pull_page(user: Any, scope: set[int], device_id: str, cursor: Optional
 
 
 async def _my_rejected(conn: Any, user: Any) -> list[dict]:
-    rows = await fetch(conn, "SELECT device_id, seq, kind, checklist_id, item_key, reason, payload FROM edit "
-                             "WHERE username = ? AND outcome = ? ORDER BY id DESC LIMIT ?",
-                       [user.username, "rejected", MY_REJECTED_LIMIT])
-    return [{"device_id": r["device_id"], "seq": r["seq"], "kind": r["kind"], "checklist_id": r["checklist_id"],
-             "item_key": r["item_key"], "reason": r["reason"], "message": REJECTION_REASONS.get(r["reason"], ""),
-             "payload": json.loads(r["payload"])} for r in rows]
+    rows = await fetch(
+        conn,
+        "SELECT device_id, seq, kind, checklist_id, item_key, reason, payload FROM edit "
+        "WHERE username = ? AND outcome = ? ORDER BY id DESC LIMIT ?",
+        [user.username, "rejected", MY_REJECTED_LIMIT],
+    )
+    return [
+        {
+            "device_id": r["device_id"],
+            "seq": r["seq"],
+            "kind": r["kind"],
+            "checklist_id": r["checklist_id"],
+            "item_key": r["item_key"],
+            "reason": r["reason"],
+            "message": REJECTION_REASONS.get(r["reason"], ""),
+            "payload": json.loads(r["payload"]),
+        }
+        for r in rows
+    ]
 
 
 async def _whole_checklists(conn: Any, checklist_ids: list[str], body: dict) -> None:
@@ -96,13 +127,17 @@ async def _whole_checklists(conn: Any, checklist_ids: list[str], body: dict) -> 
     body["conflicts"].extend(conflict_out(c) for c in await fetch_in(conn, SELECT_CONFLICTS_OF, checklist_ids))
 
 
-async def _changed_entities(conn: Any, checklist_ids: list[str], answer_keys: set[tuple[str, str]],
-                            conflict_ids: list[str], body: dict) -> None:
+async def _changed_entities(
+    conn: Any, checklist_ids: list[str], answer_keys: set[tuple[str, str]], conflict_ids: list[str], body: dict
+) -> None:
     """The checklists, and only the answers and conflicts named (delta)."""
     await _add_checklists(conn, checklist_ids, body)
     answered = {k[0] for k in answer_keys}
-    body["answers"].extend(answer_out(a) for a in await fetch_in(conn, SELECT_ANSWERS_OF, answered)
-                           if (a["checklist_id"], a["item_key"]) in answer_keys)
+    body["answers"].extend(
+        answer_out(a)
+        for a in await fetch_in(conn, SELECT_ANSWERS_OF, answered)
+        if (a["checklist_id"], a["item_key"]) in answer_keys
+    )
     body["conflicts"].extend(conflict_out(c) for c in await fetch_in(conn, SELECT_CONFLICTS, conflict_ids))
 
 
@@ -116,9 +151,14 @@ async def _snapshot_page(conn: Any, scope: set[int], cur: Cursor, limit: int, bo
     per_page = max(1, limit // 25)  # about 25 rows (answers, conflicts) per checklist
     ids: list[str] = []
     for part in chunks(sorted(scope)):
-        ids.extend(r["id"] for r in await fetch(
-            conn, f"SELECT id FROM checklist WHERE id > ? AND unit_id IN ({in_list(len(part))}) ORDER BY id LIMIT ?",
-            [cur.after, *part, per_page + 1]))
+        ids.extend(
+            r["id"]
+            for r in await fetch(
+                conn,
+                f"SELECT id FROM checklist WHERE id > ? AND unit_id IN ({in_list(len(part))}) ORDER BY id LIMIT ?",
+                [cur.after, *part, per_page + 1],
+            )
+        )
     ids.sort()
     page = ids[:per_page]
     if page:
@@ -130,8 +170,11 @@ async def _snapshot_page(conn: Any, scope: set[int], cur: Cursor, limit: int, bo
 
 
 async def _delta_page(conn: Any, scope: set[int], cur: Cursor, limit: int, body: dict) -> None:
-    rows = await fetch(conn, 'SELECT id, unit_id, checklist_id, entity, entity_key, op FROM "change" '
-                             "WHERE id > ? ORDER BY id LIMIT ?", [cur.high, limit])
+    rows = await fetch(
+        conn,
+        'SELECT id, unit_id, checklist_id, entity, entity_key, op FROM "change" WHERE id > ? ORDER BY id LIMIT ?',
+        [cur.high, limit],
+    )
     high = rows[-1]["id"] if rows else cur.high
     cl_ids: dict[str, None] = {}
     answer_keys: set[tuple[str, str]] = set()
@@ -140,8 +183,9 @@ async def _delta_page(conn: Any, scope: set[int], cur: Cursor, limit: int, body:
         if r["unit_id"] not in scope:
             continue
         if r["op"] == "delete":
-            body["deleted"].append({"entity": r["entity"], "id": r["entity_key"] or r["checklist_id"],
-                                    "checklist_id": r["checklist_id"]})
+            body["deleted"].append(
+                {"entity": r["entity"], "id": r["entity_key"] or r["checklist_id"], "checklist_id": r["checklist_id"]}
+            )
             continue
         cl_ids[r["checklist_id"]] = None
         if r["entity"] == "answer":

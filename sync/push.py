@@ -14,10 +14,11 @@
 A rejected edit is recorded with its reason and the message of `REJECTION_REASONS`; a refusal of the whole
 request is a `SyncError` named in `SYNC_ERRORS` (the payload of a refused device is kept in Quarantine).
 """
+
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -26,12 +27,20 @@ from .changelog import append_changes
 from .clock import clock_offset
 from .protocol import MIN_PROTOCOL, AnswerEdit, PushRequest, ResolveEdit, StatusEdit, SyncError, refusal
 from .rows import (
-    ANSWER_COLS, CONFLICT_COLS, SELECT_ANSWERS_OF, SELECT_CHECKLISTS, SELECT_CONFLICTS, device_refusal, fetch_device,
-    fetch_in, item_types,
+    ANSWER_COLS,
+    CONFLICT_COLS,
+    SELECT_ANSWERS_OF,
+    SELECT_CHECKLISTS,
+    SELECT_CONFLICTS,
+    device_refusal,
+    fetch_device,
+    fetch_in,
+    item_types,
 )
 from .sql import execute, execute_many, fetch, in_list, is_postgres, now_ms
 from .vocabulary import SYNC_ERRORS
 from .workflow import Actor
+
 
 class _Refused(Exception):
     """A whole-request refusal found inside the transaction: rolled back, then quarantined."""
@@ -42,12 +51,16 @@ class _Refused(Exception):
 
 async def quarantine(device_id: str, username: str, reason: str, payload: str) -> None:
     async with in_transaction() as conn:
-        await execute(conn, "INSERT INTO quarantine (device_id, username, reason, payload, received_ms) "
-                            "VALUES (?, ?, ?, ?, ?)", [device_id[:36], username, reason, payload, now_ms()])
+        await execute(
+            conn,
+            "INSERT INTO quarantine (device_id, username, reason, payload, received_ms) VALUES (?, ?, ?, ?, ?)",
+            [device_id[:36], username, reason, payload, now_ms()],
+        )
 
 
-async def apply_push(user: Any, scope: set[int], req: PushRequest, *, raw: Optional[str] = None,
-                     received_ms: Optional[int] = None) -> dict:
+async def apply_push(
+    user: Any, scope: set[int], req: PushRequest, *, raw: str | None = None, received_ms: int | None = None
+) -> dict:
     """Apply one batch. Returns the response body; a body with "error" (sequence gap) is answered 409.
 
     Raises SyncError for refusals of the whole request (client too old, unknown or revoked device); the
@@ -67,8 +80,9 @@ async def apply_push(user: Any, scope: set[int], req: PushRequest, *, raw: Optio
         raise refused.error from None
 
 
-async def _apply_in_tx(conn: Any, user: Any, scope: set[int], device_id: str, edits: list, received: int,
-                       offset: int) -> dict:
+async def _apply_in_tx(
+    conn: Any, user: Any, scope: set[int], device_id: str, edits: list, received: int, offset: int
+) -> dict:
     pg = is_postgres(conn)
     if not pg:  # take SQLite's write lock first: a read-then-write DEFERRED transaction could fail later
         await execute(conn, "UPDATE device SET last_push_ms = ? WHERE id = ?", [received, device_id])
@@ -85,10 +99,17 @@ async def _apply_in_tx(conn: Any, user: Any, scope: set[int], device_id: str, ed
         batch = PushContext(Actor(user.username, user.role, user.unit_id), device_id, received, offset)
         await _merge_batch(conn, batch, scope, fresh, results)
         last_seq = fresh[-1].seq
-    await execute(conn, "UPDATE device SET last_seq = ?, clock_offset_ms = ?, last_push_ms = ? WHERE id = ?",
-                  [last_seq, offset, received, device_id])
-    body = {"last_seq": last_seq, "server_ms": received, "clock_offset_ms": offset,
-            "results": [results[e.seq] for e in edits if e.seq in results]}
+    await execute(
+        conn,
+        "UPDATE device SET last_seq = ?, clock_offset_ms = ?, last_push_ms = ? WHERE id = ?",
+        [last_seq, offset, received, device_id],
+    )
+    body = {
+        "last_seq": last_seq,
+        "server_ms": received,
+        "clock_offset_ms": offset,
+        "results": [results[e.seq] for e in edits if e.seq in results],
+    }
     if gap is not None:
         body.update(error="sequence_gap", expected_seq=gap, message=SYNC_ERRORS["sequence_gap"][1])
     return body
@@ -99,15 +120,23 @@ async def _recorded_results(conn: Any, device_id: str, dups: list[int]) -> dict[
     results: dict[int, dict] = {}
     if dups:
         wanted = set(dups)
-        for r in await fetch(conn, "SELECT seq, outcome, reason, detail FROM edit WHERE device_id = ? AND seq >= ? "
-                                   "AND seq <= ?", [device_id, min(dups), max(dups)]):
+        for r in await fetch(
+            conn,
+            "SELECT seq, outcome, reason, detail FROM edit WHERE device_id = ? AND seq >= ? AND seq <= ?",
+            [device_id, min(dups), max(dups)],
+        ):
             if r["seq"] in wanted:
-                results[r["seq"]] = {"seq": r["seq"], "outcome": r["outcome"], "reason": r["reason"],
-                                     "duplicate": True, **json.loads(r["detail"] or "{}")}
+                results[r["seq"]] = {
+                    "seq": r["seq"],
+                    "outcome": r["outcome"],
+                    "reason": r["reason"],
+                    "duplicate": True,
+                    **json.loads(r["detail"] or "{}"),
+                }
     return results
 
 
-def _continuing(edits: list, last_seq: int) -> tuple[list, Optional[int]]:
+def _continuing(edits: list, last_seq: int) -> tuple[list, int | None]:
     """The new edits that continue at last_seq + 1 without a hole, and the first missing seq if any."""
     fresh, expected = [], last_seq + 1
     for e in edits:
@@ -121,6 +150,7 @@ def _continuing(edits: list, last_seq: int) -> tuple[list, Optional[int]]:
 
 
 # ---------------------------------------------------------------------------------------------- the batch
+
 
 async def _merge_batch(conn: Any, batch: PushContext, scope: set[int], edits: list, results: dict[int, dict]) -> None:
     state = await load_batch_state(conn, scope, edits)
@@ -141,22 +171,36 @@ async def load_batch_state(conn: Any, scope: set[int], edits: list) -> BatchStat
     # PostgreSQL: lock the checklists (in id order: no deadlocks) before reading their answers, so that two
     # processes merging edits of one checklist take turns. Every answer change also updates its checklist.
     lock = " ORDER BY id FOR UPDATE" if is_postgres(conn) else ""
-    checklists = {r["id"]: r for r in await fetch_in(conn, SELECT_CHECKLISTS + lock, sorted(checklist_ids))
-                  if r["unit_id"] in scope}
+    checklists = {
+        r["id"]: r
+        for r in await fetch_in(conn, SELECT_CHECKLISTS + lock, sorted(checklist_ids))
+        if r["unit_id"] in scope
+    }
     if conflicts and lock:  # read again under the lock: another process may have resolved one meanwhile
         conflicts = {r["id"]: r for r in await fetch_in(conn, SELECT_CONFLICTS, conflict_ids)}
-    answered = {e.checklist_id for e in edits if isinstance(e, AnswerEdit)} | {c["checklist_id"] for c in conflicts.values()}
+    answered = {e.checklist_id for e in edits if isinstance(e, AnswerEdit)} | {
+        c["checklist_id"] for c in conflicts.values()
+    }
     answered &= set(checklists)
     answers = {(r["checklist_id"], r["item_key"]): r for r in await fetch_in(conn, SELECT_ANSWERS_OF, answered)}
     open_by_field: dict[tuple[str, str, str], list[dict]] = {}
-    for r in await fetch_in(conn, f"SELECT {', '.join(CONFLICT_COLS)} FROM conflict WHERE status = ? AND "
-                                  "checklist_id IN ({in})", answered, ["open"]):
+    for r in await fetch_in(
+        conn,
+        f"SELECT {', '.join(CONFLICT_COLS)} FROM conflict WHERE status = ? AND checklist_id IN ({{in}})",
+        answered,
+        ["open"],
+    ):
         open_by_field.setdefault((r["checklist_id"], r["item_key"], r["field"]), []).append(r)
     approved = {e.checklist_id for e in edits if isinstance(e, StatusEdit) and e.action == "approve"} & set(checklists)
     open_conflicts: dict[str, int] = {c: 0 for c in approved}
     if approved:
-        for r in await fetch_in(conn, "SELECT checklist_id, COUNT(*) AS n FROM conflict WHERE status = ? AND "
-                                      "checklist_id IN ({in}) GROUP BY checklist_id", approved, ["open"]):
+        for r in await fetch_in(
+            conn,
+            "SELECT checklist_id, COUNT(*) AS n FROM conflict WHERE status = ? AND "
+            "checklist_id IN ({in}) GROUP BY checklist_id",
+            approved,
+            ["open"],
+        ):
             open_conflicts[r["checklist_id"]] = r["n"]
     types = await item_types(conn, {c["template_id"] for c in checklists.values()})
     return BatchState(checklists, answers, conflicts, open_by_field, open_conflicts, types)
@@ -168,24 +212,43 @@ async def write_batch(conn: Any, state: BatchState, writes: BatchWrites) -> None
     old_rows = [a for a in writes.answers.values() if a["id"] is not None]
     cols = ANSWER_COLS[1:]
     if new_rows:
-        await execute_many(conn, f"INSERT INTO answer ({', '.join(cols)}) VALUES ({in_list(len(cols))})",
-                           [[a[c] for c in cols] for a in new_rows])
+        await execute_many(
+            conn,
+            f"INSERT INTO answer ({', '.join(cols)}) VALUES ({in_list(len(cols))})",
+            [[a[c] for c in cols] for a in new_rows],
+        )
     if old_rows:
         upd = [c for c in cols if c not in ("checklist_id", "item_key", "review_comment")]
-        await execute_many(conn, f"UPDATE answer SET {', '.join(c + ' = ?' for c in upd)} WHERE id = ?",
-                           [[*(a[c] for c in upd), a["id"]] for a in old_rows])
+        await execute_many(
+            conn,
+            f"UPDATE answer SET {', '.join(c + ' = ?' for c in upd)} WHERE id = ?",
+            [[*(a[c] for c in upd), a["id"]] for a in old_rows],
+        )
     if writes.checklists:
         upd = ("status", "version", "status_by", "status_ms", "status_comment", "approved_version", "updated_ms")
-        await execute_many(conn, f"UPDATE checklist SET {', '.join(c + ' = ?' for c in upd)} WHERE id = ?",
-                           [[*(state.checklists[c][k] for k in upd), c] for c in writes.checklists])
+        await execute_many(
+            conn,
+            f"UPDATE checklist SET {', '.join(c + ' = ?' for c in upd)} WHERE id = ?",
+            [[*(state.checklists[c][k] for k in upd), c] for c in writes.checklists],
+        )
     if writes.new_conflicts:
-        await execute_many(conn, f"INSERT INTO conflict ({', '.join(CONFLICT_COLS)}) VALUES ({in_list(len(CONFLICT_COLS))})",
-                           [[c[k] for k in CONFLICT_COLS] for c in writes.new_conflicts])
+        await execute_many(
+            conn,
+            f"INSERT INTO conflict ({', '.join(CONFLICT_COLS)}) VALUES ({in_list(len(CONFLICT_COLS))})",
+            [[c[k] for k in CONFLICT_COLS] for c in writes.new_conflicts],
+        )
     if writes.changed_conflicts:
         upd = [k for k in CONFLICT_COLS if k not in ("id", "checklist_id", "item_key", "field", "created_ms")]
-        await execute_many(conn, f"UPDATE conflict SET {', '.join(k + ' = ?' for k in upd)} WHERE id = ?",
-                           [[*(c[k] for k in upd), c["id"]] for c in writes.changed_conflicts.values()])
-    await execute_many(conn, "INSERT INTO edit (device_id, seq, username, kind, checklist_id, item_key, payload, "
-                             "device_ms, effective_ms, received_ms, outcome, reason, detail) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", writes.edit_rows)
+        await execute_many(
+            conn,
+            f"UPDATE conflict SET {', '.join(k + ' = ?' for k in upd)} WHERE id = ?",
+            [[*(c[k] for k in upd), c["id"]] for c in writes.changed_conflicts.values()],
+        )
+    await execute_many(
+        conn,
+        "INSERT INTO edit (device_id, seq, username, kind, checklist_id, item_key, payload, "
+        "device_ms, effective_ms, received_ms, outcome, reason, detail) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        writes.edit_rows,
+    )
     await append_changes(conn, writes.changes)

@@ -4,23 +4,71 @@ device check, cached template facts and the wire form of checklists, answers and
 Rows are plain dicts keyed by column name (see `sync/sql.py`); values of answers and conflicts are JSON
 text in the database and JSON values on the wire.
 """
+
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 from .sql import fetch, in_list
 
 CHUNK = 500  # ids per IN (...) list
 
-ANSWER_COLS = ("id", "checklist_id", "item_key", "value", "note", "version", "value_ms", "value_by",
-               "value_device", "value_seq", "value_version", "note_ms", "note_by", "note_device", "note_seq",
-               "note_version", "review_comment", "updated_ms")
-CHECKLIST_COLS = ("id", "unit_id", "template_id", "period", "status", "version", "status_by", "status_ms",
-                  "status_comment", "approved_version", "updated_ms", "created_ms", "created_by")
-CONFLICT_COLS = ("id", "checklist_id", "item_key", "field", "winner_value", "winner_by", "winner_device",
-                 "winner_ms", "loser_value", "loser_by", "loser_device", "loser_ms", "status", "resolved_by",
-                 "resolved_ms", "resolved_value", "created_ms")
+ANSWER_COLS = (
+    "id",
+    "checklist_id",
+    "item_key",
+    "value",
+    "note",
+    "version",
+    "value_ms",
+    "value_by",
+    "value_device",
+    "value_seq",
+    "value_version",
+    "note_ms",
+    "note_by",
+    "note_device",
+    "note_seq",
+    "note_version",
+    "review_comment",
+    "updated_ms",
+)
+CHECKLIST_COLS = (
+    "id",
+    "unit_id",
+    "template_id",
+    "period",
+    "status",
+    "version",
+    "status_by",
+    "status_ms",
+    "status_comment",
+    "approved_version",
+    "updated_ms",
+    "created_ms",
+    "created_by",
+)
+CONFLICT_COLS = (
+    "id",
+    "checklist_id",
+    "item_key",
+    "field",
+    "winner_value",
+    "winner_by",
+    "winner_device",
+    "winner_ms",
+    "loser_value",
+    "loser_by",
+    "loser_device",
+    "loser_ms",
+    "status",
+    "resolved_by",
+    "resolved_ms",
+    "resolved_value",
+    "created_ms",
+)
 
 # SELECTs of whole rows, with one `{in}` marker for `fetch_in`.
 SELECT_CHECKLISTS = f"SELECT {', '.join(CHECKLIST_COLS)} FROM checklist WHERE id IN ({{in}})"
@@ -40,13 +88,13 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-def loads(text: Optional[str]) -> Any:
+def loads(text: str | None) -> Any:
     return json.loads(text) if text is not None else None
 
 
 def chunks(items: list, n: int = CHUNK) -> Iterable[list]:
     for i in range(0, len(items), n):
-        yield items[i:i + n]
+        yield items[i : i + n]
 
 
 async def fetch_in(conn: Any, sql: str, ids: Iterable[Any], extra: Iterable[Any] = ()) -> list[dict]:
@@ -61,14 +109,18 @@ async def fetch_in(conn: Any, sql: str, ids: Iterable[Any], extra: Iterable[Any]
 
 # ---------------------------------------------------------------------------------------------- devices
 
-async def fetch_device(conn: Any, device_id: str, *, lock: bool = False) -> Optional[dict]:
+
+async def fetch_device(conn: Any, device_id: str, *, lock: bool = False) -> dict | None:
     """The device row (id, user_id, last_seq, revoked_ms); `lock` takes PostgreSQL's row lock."""
-    rows = await fetch(conn, "SELECT id, user_id, last_seq, revoked_ms FROM device WHERE id = ?"
-                       + (" FOR UPDATE" if lock else ""), [device_id])
+    rows = await fetch(
+        conn,
+        "SELECT id, user_id, last_seq, revoked_ms FROM device WHERE id = ?" + (" FOR UPDATE" if lock else ""),
+        [device_id],
+    )
     return rows[0] if rows else None
 
 
-def device_refusal(device: Optional[dict], user: Any) -> str:
+def device_refusal(device: dict | None, user: Any) -> str:
     """The SYNC_ERRORS code that refuses this user's request from this device, or ""."""
     if device is None or device["user_id"] != user.id:
         return "unknown_device"
@@ -88,7 +140,9 @@ async def item_types(conn: Any, template_ids: Iterable[int]) -> dict[int, dict[s
     missing = [t for t in set(template_ids) if t not in _ITEM_TYPES]
     if missing:
         found: dict[int, dict[str, str]] = {t: {} for t in missing}
-        for r in await fetch_in(conn, 'SELECT template_id, "key", "type" FROM template_item WHERE template_id IN ({in})', missing):
+        for r in await fetch_in(
+            conn, 'SELECT template_id, "key", "type" FROM template_item WHERE template_id IN ({in})', missing
+        ):
             found[r["template_id"]][r["key"]] = r["type"]
         _ITEM_TYPES.update(found)
     return _ITEM_TYPES
@@ -98,32 +152,62 @@ async def template_codes(conn: Any, template_ids: Iterable[int]) -> dict[int, st
     """template id -> template code, for at least the templates asked for."""
     missing = [t for t in set(template_ids) if t not in _TEMPLATE_CODES]
     if missing:
-        for r in await fetch_in(conn, 'SELECT id, code FROM template WHERE id IN ({in})', missing):
+        for r in await fetch_in(conn, "SELECT id, code FROM template WHERE id IN ({in})", missing):
             _TEMPLATE_CODES[r["id"]] = r["code"]
     return _TEMPLATE_CODES
 
 
 # ---------------------------------------------------------------------------------------------- wire form
 
+
 def checklist_out(c: dict, codes: dict[int, str]) -> dict:
-    return {"id": c["id"], "unit_id": c["unit_id"], "template_id": c["template_id"],
-            "template_code": codes.get(c["template_id"], ""), "period": c["period"], "status": c["status"],
-            "version": c["version"], "status_comment": c["status_comment"], "status_by": c["status_by"],
-            "status_ms": c["status_ms"], "approved_version": c["approved_version"], "updated_ms": c["updated_ms"]}
+    return {
+        "id": c["id"],
+        "unit_id": c["unit_id"],
+        "template_id": c["template_id"],
+        "template_code": codes.get(c["template_id"], ""),
+        "period": c["period"],
+        "status": c["status"],
+        "version": c["version"],
+        "status_comment": c["status_comment"],
+        "status_by": c["status_by"],
+        "status_ms": c["status_ms"],
+        "approved_version": c["approved_version"],
+        "updated_ms": c["updated_ms"],
+    }
 
 
 def answer_out(a: dict) -> dict:
-    return {"checklist_id": a["checklist_id"], "item_key": a["item_key"], "value": loads(a["value"]),
-            "note": a["note"], "version": a["version"], "value_by": a["value_by"], "value_ms": a["value_ms"],
-            "note_by": a["note_by"], "note_ms": a["note_ms"], "review_comment": a["review_comment"]}
+    return {
+        "checklist_id": a["checklist_id"],
+        "item_key": a["item_key"],
+        "value": loads(a["value"]),
+        "note": a["note"],
+        "version": a["version"],
+        "value_by": a["value_by"],
+        "value_ms": a["value_ms"],
+        "note_by": a["note_by"],
+        "note_ms": a["note_ms"],
+        "review_comment": a["review_comment"],
+    }
 
 
 def conflict_out(c: dict) -> dict:
-    return {"id": c["id"], "checklist_id": c["checklist_id"], "item_key": c["item_key"], "field": c["field"],
-            "status": c["status"], "winner_value": _side_value(c, "winner_value"), "winner_by": c["winner_by"],
-            "winner_ms": c["winner_ms"], "loser_value": _side_value(c, "loser_value"), "loser_by": c["loser_by"],
-            "loser_ms": c["loser_ms"], "resolved_by": c["resolved_by"],
-            "resolved_value": _side_value(c, "resolved_value")}
+    return {
+        "id": c["id"],
+        "checklist_id": c["checklist_id"],
+        "item_key": c["item_key"],
+        "field": c["field"],
+        "status": c["status"],
+        "winner_value": _side_value(c, "winner_value"),
+        "winner_by": c["winner_by"],
+        "winner_ms": c["winner_ms"],
+        "loser_value": _side_value(c, "loser_value"),
+        "loser_by": c["loser_by"],
+        "loser_ms": c["loser_ms"],
+        "resolved_by": c["resolved_by"],
+        "resolved_value": _side_value(c, "resolved_value"),
+    }
 
 
 def _side_value(c: dict, key: str) -> Any:

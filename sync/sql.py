@@ -1,9 +1,11 @@
 """Plain SQL for the hot paths, portable between SQLite (`?`) and PostgreSQL/asyncpg (`$1`)."""
+
 from __future__ import annotations
 
 import re
 import time
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 _QMARK = re.compile(r"\?")
 
@@ -28,7 +30,11 @@ async def fetch(conn: Any, sql: str, params: Sequence[Any] = ()) -> list[dict]:
     if not rows:
         return []
     keys = list(rows[0].keys())  # sqlite3.Row and asyncpg Record both have keys(); zip is ~3x faster than dict(row)
-    return [dict(zip(keys, r)) if not isinstance(r, dict) else dict(r) for r in rows] if hasattr(rows[0], "keys") else [dict(r) for r in rows]
+    return (
+        [dict(zip(keys, r)) if not isinstance(r, dict) else dict(r) for r in rows]
+        if hasattr(rows[0], "keys")
+        else [dict(r) for r in rows]
+    )
 
 
 async def execute(conn: Any, sql: str, params: Sequence[Any] = ()) -> None:

@@ -5,6 +5,7 @@ engine can be initialised without the server; `server/models.py` re-exports them
 columns are the schema's (`server/migrations/`): Tortoise records a model by app and class name, not
 by module, so where a class is written does not matter to the migrations.
 """
+
 from __future__ import annotations
 
 from tortoise import fields
@@ -17,7 +18,7 @@ class Unit(Model):
     code = fields.CharField(max_length=32, unique=True)
     kind = fields.CharField(max_length=16)
     level = fields.IntField()  # 0 = province; a child is its parent's level + 1
-    parent: fields.ForeignKeyNullableRelation["Unit"] = fields.ForeignKeyField(
+    parent: fields.ForeignKeyNullableRelation[Unit] = fields.ForeignKeyField(
         "models.Unit", related_name="children", null=True, on_delete=fields.RESTRICT
     )
     source_name = fields.CharField(max_length=255)  # spelling exactly as in the source document
@@ -29,7 +30,7 @@ class Unit(Model):
     qms_note = fields.TextField(default="")
     annex_no = fields.IntField(null=True)
     active = fields.BooleanField(default=True)
-    merged_into: fields.ForeignKeyNullableRelation["Unit"] = fields.ForeignKeyField(
+    merged_into: fields.ForeignKeyNullableRelation[Unit] = fields.ForeignKeyField(
         "models.Unit", related_name="merged_from", null=True, on_delete=fields.RESTRICT
     )
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -37,6 +38,7 @@ class Unit(Model):
 
     class Meta:
         table = "unit"
+
 
 class User(Model):
     id = fields.IntField(primary_key=True)
@@ -52,6 +54,7 @@ class User(Model):
 
     class Meta:
         table = "user"
+
 
 class Template(Model):
     """One version of a checklist template. A new version is a new row, old ones stay."""
@@ -69,6 +72,7 @@ class Template(Model):
     class Meta:
         table = "template"
         unique_together = (("code", "version"),)
+
 
 class TemplateItem(Model):
     id = fields.IntField(primary_key=True)

@@ -4,6 +4,7 @@ Pure data, the floor every layer may import (the engine, the server, the referen
 catalogue (`server/catalogue.py`) adds the labels people read and hands all of it to the phone, so a code
 and its Vietnamese message are written here once.
 """
+
 from __future__ import annotations
 
 # Roles of accounts. Officials fill in their unit's checklists; reviewers decide on the units below

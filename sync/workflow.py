@@ -15,10 +15,10 @@
 Who may do what comes from the roles in `sync/vocabulary.py` (EDITORS, RESOLVERS, DECIDERS); the reasons
 returned are keys of its REJECTION_REASONS, whose messages the engine sends.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from .vocabulary import DECIDERS, EDITORS, RESOLVERS
 
@@ -43,7 +43,7 @@ class Actor:
 @dataclass
 class Decision:
     ok: bool
-    new_status: Optional[str] = None
+    new_status: str | None = None
     reason: str = ""
 
 
@@ -61,8 +61,16 @@ def answer_edit(status: str) -> Decision:
     return Decision(True, new_status="draft" if status == "returned" else status)
 
 
-def transition(actor: Actor, checklist_unit_id: int, status: str, action: str, *, seen_version: Optional[int],
-               version: int, open_conflicts: int) -> Decision:
+def transition(
+    actor: Actor,
+    checklist_unit_id: int,
+    status: str,
+    action: str,
+    *,
+    seen_version: int | None,
+    version: int,
+    open_conflicts: int,
+) -> Decision:
     """Whether `actor` may apply `action` to a checklist (already known to be in the actor's scope)."""
     if action not in TRANSITIONS:
         return Decision(False, reason="invalid_value")
@@ -82,4 +90,3 @@ def transition(actor: Actor, checklist_unit_id: int, status: str, action: str, *
         if open_conflicts:
             return Decision(False, reason="open_conflicts")
     return Decision(True, new_status=target)
-

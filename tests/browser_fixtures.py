@@ -14,6 +14,7 @@ that in the rootdir conftest, by importing the fixtures: `from tests.browser_fix
 - `axe_check(page, name)`: axe-core (tests/vendor/axe.min.js, injected with evaluate, never served)
   with the WCAG 2.1 A/AA tags; fails on any serious or critical violation.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("EISO_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PASSWORD = "demo-pass-2026"
 SECOND_OFFICIAL = "xa.iatoi.2"
@@ -83,7 +89,7 @@ class LiveServer:
     def sql(self, query: str, params: tuple = ()) -> list[tuple]:
         """Run SQL on the server's database (`?` placeholders, on SQLite or PostgreSQL)."""
         if self.db_url.startswith("sqlite://"):
-            with sqlite3.connect(self.db_url[len("sqlite://"):]) as conn:
+            with sqlite3.connect(self.db_url[len("sqlite://") :]) as conn:
                 return conn.execute(query, params).fetchall()
         import itertools
 
@@ -106,10 +112,18 @@ class LiveServer:
 
 def _env(db_url: str, evidence: Path) -> dict:
     env = dict(os.environ)
-    env.update({"DATABASE_URL": db_url, "EISO_DEMO_PASSWORD": PASSWORD, "EISO_SECRET": "browser-tests",
-                "EISO_EVIDENCE_DIR": str(evidence), "EISO_NEW_PASSWORD": PASSWORD, "PYTHONUNBUFFERED": "1",
-                # Tests log in many times from one address.
-                "EISO_LOGIN_MAX_FAILURES": "50"})
+    env.update(
+        {
+            "DATABASE_URL": db_url,
+            "EISO_DEMO_PASSWORD": PASSWORD,
+            "EISO_SECRET": "browser-tests",
+            "EISO_EVIDENCE_DIR": str(evidence),
+            "EISO_NEW_PASSWORD": PASSWORD,
+            "PYTHONUNBUFFERED": "1",
+            # Tests log in many times from one address.
+            "EISO_LOGIN_MAX_FAILURES": "50",
+        }
+    )
     return env
 
 
@@ -138,8 +152,12 @@ def start_live_server(tmp: Path) -> LiveServer:
     """Seed a fresh database (the suite's backend) and run the server on a free port (stop with .stop())."""
     db_url, evidence = fresh_database_url(tmp), tmp / "evidence"
     env = _env(db_url, evidence)
-    run = lambda *args: subprocess.run([sys.executable, "-m", "server.cli", *args], cwd=ROOT, env=env,  # noqa: E731
-                                       capture_output=True, text=True, timeout=300)
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "server.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        )
+
     r = run("seed", "--demo")
     if r.returncode:
         raise RuntimeError("seed failed:\n" + r.stdout + r.stderr)
@@ -154,8 +172,24 @@ def serve(db_url: str, evidence: Path, port: int, log: Path, extra_env: dict | N
     """Run the server on an existing database and port (e.g. a restart with a new app version)."""
     env = {**_env(db_url, evidence), **(extra_env or {})}
     with open(log, "a") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--host", "127.0.0.1",
-                                 "--log-level", "warning"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "server.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--host",
+                "127.0.0.1",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while True:
@@ -207,8 +241,16 @@ def new_context(browser, live_server):
     made = []
 
     def _make(**kw):
-        ctx = browser.new_context(viewport=VIEWPORT, device_scale_factor=1, is_mobile=True, has_touch=True,
-                                  locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", base_url=live_server.base_url, **kw)
+        ctx = browser.new_context(
+            viewport=VIEWPORT,
+            device_scale_factor=1,
+            is_mobile=True,
+            has_touch=True,
+            locale="vi-VN",
+            timezone_id="Asia/Ho_Chi_Minh",
+            base_url=live_server.base_url,
+            **kw,
+        )
         ctx.set_default_timeout(15000)
         made.append(ctx)
         return ctx
@@ -267,14 +309,18 @@ def poll(page, js: str, arg=None, timeout: float = 15000, interval: float = 0.1)
 
 def wait_synced(page, timeout: float = 15000) -> None:
     """Until nothing waits in the outbox, no upload is pending and no sync runs."""
-    poll(page, """async () => {
+    poll(
+        page,
+        """async () => {
         const c = window.__eiso;
         if (!c || !c.store || !c.syncer) return false;
         const n = await c.store.outboxCount();
         const up = (await c.store.pendingUploads()).length;
         const last = await c.store.kvGet('last_sync_ms');
         return n === 0 && up === 0 && !c.syncer.running && !!last;
-    }""", timeout=timeout)
+    }""",
+        timeout=timeout,
+    )
 
 
 def sync_now(page) -> None:

@@ -4,6 +4,7 @@ Choose the database with EISO_TEST_DB=sqlite (default) or EISO_TEST_DB=postgres.
 throwaway database on EISO_TEST_PG (default postgres://postgres@127.0.0.1:5432) and drop it after the run.
 Without a reachable server they skip, saying why, except under CI (CI=true), where they fail.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -26,8 +27,17 @@ BACKEND = os.environ.get("EISO_TEST_DB", "sqlite")
 
 # Tables whose rows tests create; seed tables (units, users, templates, deadlines) stay between tests.
 MUTABLE_TABLES = [
-    "change", "edit", "conflict", "answer", "checklist", "quarantine", "evidence", "device",
-    "session", "login_failure", "audit_log",
+    "change",
+    "edit",
+    "conflict",
+    "answer",
+    "checklist",
+    "quarantine",
+    "evidence",
+    "device",
+    "session",
+    "login_failure",
+    "audit_log",
 ]
 ALL_TABLES = MUTABLE_TABLES + ["unit_history", "deadline", "template_item", "template", "user", "unit"]
 
@@ -92,10 +102,13 @@ def database_url(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def settings(database_url, tmp_path_factory) -> Settings:
-    s = Settings.from_env({
-        "DATABASE_URL": database_url, "EISO_SECRET": "test-secret",
-        "EISO_EVIDENCE_DIR": str(tmp_path_factory.mktemp("evidence")),
-    })
+    s = Settings.from_env(
+        {
+            "DATABASE_URL": database_url,
+            "EISO_SECRET": "test-secret",
+            "EISO_EVIDENCE_DIR": str(tmp_path_factory.mktemp("evidence")),
+        }
+    )
     return s
 
 
@@ -133,8 +146,8 @@ async def db(orm):
 @pytest_asyncio.fixture
 async def seeded(orm):
     """The Kon Tum seed with demo accounts (password DEMO_PASSWORD); test-made rows removed after."""
-    from server.models import Unit
     from seed.load import load_seed
+    from server.models import Unit
 
     if await Unit.all().count() == 0:
         await load_seed(demo=True, demo_password=DEMO_PASSWORD)

@@ -1,8 +1,10 @@
 """Fixtures and helpers for the sync tests: import the fixtures by name into the test module."""
+
 from __future__ import annotations
 
 import itertools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest_asyncio
@@ -11,13 +13,19 @@ from client.sync_client import SyncClient
 from server.services.checklists import create_checklist
 from tests.conftest import DEMO_PASSWORD, template_id, unit_id
 
-PERIODS = {"conversion": "once", "rollout": "once", "self_assessment": "2026", "monthly_report": "2026-11",
-           "annual_report": "2026"}
+PERIODS = {
+    "conversion": "once",
+    "rollout": "once",
+    "self_assessment": "2026",
+    "monthly_report": "2026-11",
+    "annual_report": "2026",
+}
 
 
 async def make_checklist(unit_code: str, template_code: str = "self_assessment", username: str = "admin") -> str:
-    c = await create_checklist(await unit_id(unit_code), await template_id(template_code), PERIODS[template_code],
-                               username)
+    c = await create_checklist(
+        await unit_id(unit_code), await template_id(template_code), PERIODS[template_code], username
+    )
     return c.id
 
 
@@ -27,13 +35,23 @@ async def device(app, seeded, tmp_path) -> Any:
     made: list[SyncClient] = []
     counter = itertools.count()
 
-    async def _device(username: str, *, skew_ms: int = 0, transport: httpx.AsyncBaseTransport | None = None,
-                      clock: Callable[[], int] | None = None, batch_size: int = 500) -> SyncClient:
+    async def _device(
+        username: str,
+        *,
+        skew_ms: int = 0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], int] | None = None,
+        batch_size: int = 500,
+    ) -> SyncClient:
         import time
 
         clock = clock or (lambda: int(time.time() * 1000) + skew_ms)
-        c = SyncClient(tmp_path / f"{username}-{next(counter)}.sqlite3",
-                       transport=transport or httpx.ASGITransport(app=app), clock=clock, batch_size=batch_size)
+        c = SyncClient(
+            tmp_path / f"{username}-{next(counter)}.sqlite3",
+            transport=transport or httpx.ASGITransport(app=app),
+            clock=clock,
+            batch_size=batch_size,
+        )
         await c.login(username, DEMO_PASSWORD)
         await c.register(f"{username} phone")
         made.append(c)

@@ -1,4 +1,5 @@
 """Role × scope over every route: an id outside the caller's scope answers 404 and leaks nothing."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,8 +17,9 @@ USERS = ["admin", "huyen.iahdrai", "huyen.tumorong", "xa.iatoi", "xa.tumorong", 
 @pytest.fixture
 async def clients(login, seeded):
     if not await User.exists(username="viewer"):
-        await User.create(username="viewer", role="viewer", unit=await Unit.get(code="KT"),
-                          password_hash=hash_password(DEMO_PASSWORD))
+        await User.create(
+            username="viewer", role="viewer", unit=await Unit.get(code="KT"), password_hash=hash_password(DEMO_PASSWORD)
+        )
     return {u: await login(u) for u in USERS}
 
 
@@ -49,8 +51,9 @@ async def test_unit_detail_only_in_scope(clients, user, code):
         assert r.json() == {"error": "not_found", "message": PROBLEMS["unit_not_found"][2]}
 
 
-@pytest.mark.parametrize("user,count", [("admin", 148), ("huyen.iahdrai", 4), ("huyen.tumorong", 13),
-                                        ("xa.iatoi", 1), ("viewer", 148)])
+@pytest.mark.parametrize(
+    "user,count", [("admin", 148), ("huyen.iahdrai", 4), ("huyen.tumorong", 13), ("xa.iatoi", 1), ("viewer", 148)]
+)
 async def test_unit_list_is_the_callers_subtree(clients, user, count):
     r = await clients[user].get("/api/units")
     assert r.status_code == 200
@@ -67,24 +70,30 @@ async def test_checklist_detail_only_in_scope(clients, user, code):
     assert (cid in listed) == (code in SEES[user])
 
 
-CREATE = {"admin": 201, "huyen.iahdrai": 201, "xa.iatoi": 201, "huyen.tumorong": 404, "xa.tumorong": 404,
-          "viewer": 403}
+CREATE = {"admin": 201, "huyen.iahdrai": 201, "xa.iatoi": 201, "huyen.tumorong": 404, "xa.tumorong": 404, "viewer": 403}
 
 
 @pytest.mark.parametrize("user", USERS)
 async def test_creating_a_checklist_needs_role_and_scope(clients, user):
-    body = {"unit_id": await unit_id("KT-147"), "template_id": await template_id("monthly_report"),
-            "period": "2026-11"}
+    body = {"unit_id": await unit_id("KT-147"), "template_id": await template_id("monthly_report"), "period": "2026-11"}
     r = await clients[user].post("/api/checklists", json=body)
     assert r.status_code == CREATE[user], r.text
     assert await Checklist.all().count() == (1 if CREATE[user] == 201 else 0)
 
 
-@pytest.mark.parametrize("method,path", [
-    ("GET", "/api/units"), ("GET", "/api/units/1"), ("GET", "/api/templates"), ("GET", "/api/templates/1"),
-    ("GET", "/api/checklists"), ("POST", "/api/checklists"), ("GET", "/api/checklists/x"),
-    ("GET", "/api/session"),
-])
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("GET", "/api/units"),
+        ("GET", "/api/units/1"),
+        ("GET", "/api/templates"),
+        ("GET", "/api/templates/1"),
+        ("GET", "/api/checklists"),
+        ("POST", "/api/checklists"),
+        ("GET", "/api/checklists/x"),
+        ("GET", "/api/session"),
+    ],
+)
 async def test_every_api_route_needs_a_session(anon, seeded, method, path):
     r = await anon.request(method, path, json={} if method == "POST" else None)
     assert r.status_code == 401

@@ -1,4 +1,5 @@
 """The JSON API as a client uses it: search, templates, checklists, and bad input on every route."""
+
 from __future__ import annotations
 
 import pytest
@@ -35,8 +36,13 @@ async def test_unit_json_has_the_documented_fields(login):
 async def test_templates_list_and_items_with_references(login):
     xa = await login("xa.iatoi")
     templates = (await xa.get("/api/templates")).json()["templates"]
-    assert {t["code"] for t in templates} >= {"conversion", "rollout", "self_assessment", "monthly_report",
-                                              "annual_report"}
+    assert {t["code"] for t in templates} >= {
+        "conversion",
+        "rollout",
+        "self_assessment",
+        "monthly_report",
+        "annual_report",
+    }
     t = (await xa.get(f"/api/templates/{await template_id('self_assessment')}")).json()
     assert t["items"] and all(i["reference"] for i in t["items"])
     assert (await xa.get("/api/templates/999999")).status_code == 404
@@ -45,8 +51,7 @@ async def test_templates_list_and_items_with_references(login):
 
 async def test_create_list_and_get_a_checklist(login):
     xa = await login("xa.iatoi")
-    body = {"unit_id": await unit_id("KT-147"), "template_id": await template_id("monthly_report"),
-            "period": "2026-11"}
+    body = {"unit_id": await unit_id("KT-147"), "template_id": await template_id("monthly_report"), "period": "2026-11"}
     r = await xa.post("/api/checklists", json=body)
     assert r.status_code == 201
     created = r.json()
@@ -61,27 +66,33 @@ async def test_create_list_and_get_a_checklist(login):
 
 async def test_creating_the_same_checklist_twice_answers_409_with_its_id(login):
     xa = await login("xa.iatoi")
-    body = {"unit_id": await unit_id("KT-147"), "template_id": await template_id("monthly_report"),
-            "period": "2026-11"}
+    body = {"unit_id": await unit_id("KT-147"), "template_id": await template_id("monthly_report"), "period": "2026-11"}
     first = (await xa.post("/api/checklists", json=body)).json()
     r = await xa.post("/api/checklists", json=body)
     assert r.status_code == 409 and r.json()["checklist_id"] == first["id"]
     assert await Checklist.all().count() == 1
 
 
-@pytest.mark.parametrize("change,field", [
-    ({"period": "2026-13"}, "period"),
-    ({"period": "tháng 11"}, "period"),
-    ({"period": ""}, "period"),
-    ({"template_id": 999999}, "template_id"),
-    ({"template_id": "một"}, "template_id"),
-    ({"unit_id": None}, "unit_id"),
-    ({"unit_id": 999999}, "unit_id"),
-])
+@pytest.mark.parametrize(
+    "change,field",
+    [
+        ({"period": "2026-13"}, "period"),
+        ({"period": "tháng 11"}, "period"),
+        ({"period": ""}, "period"),
+        ({"template_id": 999999}, "template_id"),
+        ({"template_id": "một"}, "template_id"),
+        ({"unit_id": None}, "unit_id"),
+        ({"unit_id": 999999}, "unit_id"),
+    ],
+)
 async def test_bad_checklist_input_is_refused_and_writes_nothing(login, change, field):
     xa = await login("xa.iatoi")
-    body = {"unit_id": await unit_id("KT-147"), "template_id": await template_id("monthly_report"),
-            "period": "2026-11", **change}
+    body = {
+        "unit_id": await unit_id("KT-147"),
+        "template_id": await template_id("monthly_report"),
+        "period": "2026-11",
+        **change,
+    }
     r = await xa.post("/api/checklists", json=body)
     assert r.status_code in (404, 422), r.text
     assert r.json()["field"] == field
@@ -92,8 +103,7 @@ async def test_bad_checklist_input_is_refused_and_writes_nothing(login, change, 
 
 async def test_period_must_match_the_template_kind(login):
     xa = await login("xa.iatoi")
-    body = {"unit_id": await unit_id("KT-147"), "template_id": await template_id("annual_report"),
-            "period": "2026-11"}
+    body = {"unit_id": await unit_id("KT-147"), "template_id": await template_id("annual_report"), "period": "2026-11"}
     r = await xa.post("/api/checklists", json=body)
     assert r.status_code == 422 and "2026" in r.json()["message"]
 

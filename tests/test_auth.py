@@ -1,4 +1,5 @@
 """Login, logout, server-side sessions, throttling and the cross-site refusal."""
+
 from __future__ import annotations
 
 from server.auth import hash_password, verify_password
@@ -81,7 +82,9 @@ async def test_login_is_throttled_per_address_across_accounts(anon, seeded):
 async def test_successful_login_clears_the_account_failures(anon, seeded):
     for _ in range(3):
         await anon.post("/api/session", json={"username": "xa.iatoi", "password": "sai"})
-    assert (await anon.post("/api/session", json={"username": "xa.iatoi", "password": DEMO_PASSWORD})).status_code == 201
+    assert (
+        await anon.post("/api/session", json={"username": "xa.iatoi", "password": DEMO_PASSWORD})
+    ).status_code == 201
     assert not await LoginFailure.exists(key="user:xa.iatoi")
     assert await AuditLog.filter(action="login", username="xa.iatoi").count() == 1
 
@@ -99,12 +102,16 @@ async def test_bad_login_bodies_answer_422_naming_the_field(anon, seeded):
 
 
 async def test_cross_site_state_changes_are_refused(anon, seeded):
-    r = await anon.post("/api/session", json={"username": "admin", "password": DEMO_PASSWORD},
-                        headers={"origin": "https://evil.example"})
+    r = await anon.post(
+        "/api/session",
+        json={"username": "admin", "password": DEMO_PASSWORD},
+        headers={"origin": "https://evil.example"},
+    )
     assert r.status_code == 403 and r.json()["error"] == "cross_site"
     assert not await Session.exists()
-    r = await anon.post("/api/session", json={"username": "admin", "password": DEMO_PASSWORD},
-                        headers={"origin": "http://testserver"})
+    r = await anon.post(
+        "/api/session", json={"username": "admin", "password": DEMO_PASSWORD}, headers={"origin": "http://testserver"}
+    )
     assert r.status_code == 201
 
 

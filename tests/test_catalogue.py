@@ -8,6 +8,7 @@ no copy of its own.
 - Every catalogue key the PWA looks up by name (`message("x")`, `errorText("x")`, `data.group`) exists.
 - The served JSON is `for_client()`.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,6 +43,7 @@ def _words(value) -> list[str]:
 
 
 # ---- the server side: every code it emits has a word --------------------------------------------------
+
 
 def emitted_statuses() -> set[str]:
     found = set(vocabulary.CHECKLIST_STATUSES) | set(workflow.EDITABLE) | set(workflow.LOCKED)

@@ -1,17 +1,18 @@
 """Deadlines in Asia/Ho_Chi_Minh: the 22nd of each month, 30 June, and the roadmap milestones."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
-from server.services.deadlines import next_due, today_vn
 from server.models import Deadline
+from server.services.deadlines import next_due, today_vn
 
 from .conftest import unit_id
 
 
 def test_today_is_counted_in_vietnam_not_utc():
     # 18:30 UTC on 21 November is already 01:30 on the 22nd in Hà Nội.
-    assert today_vn(datetime(2026, 11, 21, 18, 30, tzinfo=timezone.utc)) == date(2026, 11, 22)
+    assert today_vn(datetime(2026, 11, 21, 18, 30, tzinfo=UTC)) == date(2026, 11, 22)
 
 
 def test_monthly_and_yearly_next_due_dates():

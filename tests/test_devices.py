@@ -1,4 +1,5 @@
 """Devices and the sync routes under role × scope, and their bad input."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,8 +20,10 @@ async def test_devices_are_listed_only_to_their_owner(login):
     assert [d["device_id"] for d in (await a.get("/api/devices")).json()["devices"]] == [mine]
 
 
-@pytest.mark.parametrize("who,status", [("xa.tumorong", 404), ("huyen.tumorong", 404), ("huyen.iahdrai", 404),
-                                        ("admin", 200), ("xa.iatoi", 200)])
+@pytest.mark.parametrize(
+    "who,status",
+    [("xa.tumorong", 404), ("huyen.tumorong", 404), ("huyen.iahdrai", 404), ("admin", 200), ("xa.iatoi", 200)],
+)
 async def test_revoking_needs_the_owner_or_an_admin_above(login, who, status):
     owner = await login("xa.iatoi")
     device_id = await register(owner)
@@ -57,9 +60,17 @@ async def test_bad_pull_parameters_answer_422(login):
     assert r.status_code == 422 and r.json()["field"] == "limit"
 
 
-@pytest.mark.parametrize("method,path", [("POST", "/api/devices"), ("GET", "/api/devices"),
-                                         ("DELETE", "/api/devices/x"), ("POST", "/api/sync/push"),
-                                         ("GET", "/api/sync/pull"), ("GET", "/api/deadlines")])
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("POST", "/api/devices"),
+        ("GET", "/api/devices"),
+        ("DELETE", "/api/devices/x"),
+        ("POST", "/api/sync/push"),
+        ("GET", "/api/sync/pull"),
+        ("GET", "/api/deadlines"),
+    ],
+)
 async def test_device_and_sync_routes_need_a_session(anon, seeded, method, path):
     r = await anon.request(method, path)
     assert r.status_code == 401 and r.json()["error"] == "not_authenticated"

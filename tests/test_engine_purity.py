@@ -3,6 +3,7 @@ an HTTP client or the client tools, and it runs on its own tables.
 
 Each check runs in a fresh interpreter, since this test process has all of them loaded already.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,8 +48,13 @@ def engine_modules() -> list[str]:
 
 
 def run_fresh(script: str, *args: str) -> str:
-    out = subprocess.run([sys.executable, "-c", script, json.dumps(FORBIDDEN), *args], cwd=ROOT,
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(FORBIDDEN), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     return out.stdout.strip().splitlines()[-1]
 
@@ -62,5 +68,15 @@ def test_every_engine_module_imports_without_the_web():
 def test_the_engine_initialises_on_its_own_tables():
     found = json.loads(run_fresh(INIT_ALONE))
     assert found["loaded"] == []
-    assert {"unit", "user", "template", "template_item", "checklist", "answer", "conflict", "device", "edit",
-            "change"} <= set(found["tables"])
+    assert {
+        "unit",
+        "user",
+        "template",
+        "template_item",
+        "checklist",
+        "answer",
+        "conflict",
+        "device",
+        "edit",
+        "change",
+    } <= set(found["tables"])

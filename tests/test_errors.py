@@ -1,5 +1,6 @@
 """Problems by name: status, wire code and message from the catalogue, values in the message or the body,
 and the same words whether the answer is JSON or a page."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Evidence uploads: resumable chunks by SHA-256, idempotent, verified, deduplicated, scoped."""
+
 from __future__ import annotations
 
 import hashlib
@@ -20,12 +21,15 @@ PASSWORD = "evidence-pass-1"
 @pytest.fixture
 async def people(db, sessions):
     """Two communes under one district; an official in each, and the district reviewer."""
-    district = await Unit.create(code="T-D", kind="district", level=1, source_name="Huyện T", name="Huyện T",
-                                 name_folded="huyen t")
-    a = await Unit.create(code="T-A", kind="commune", level=2, parent=district, source_name="Xã A", name="Xã A",
-                          name_folded="xa a")
-    b = await Unit.create(code="T-B", kind="commune", level=2, parent=district, source_name="Xã B", name="Xã B",
-                          name_folded="xa b")
+    district = await Unit.create(
+        code="T-D", kind="district", level=1, source_name="Huyện T", name="Huyện T", name_folded="huyen t"
+    )
+    a = await Unit.create(
+        code="T-A", kind="commune", level=2, parent=district, source_name="Xã A", name="Xã A", name_folded="xa a"
+    )
+    b = await Unit.create(
+        code="T-B", kind="commune", level=2, parent=district, source_name="Xã B", name="Xã B", name_folded="xa b"
+    )
     pw = hash_password(PASSWORD)
     await User.create(username="off.a", role="official", unit=a, password_hash=pw)
     await User.create(username="off.b", role="official", unit=b, password_hash=pw)
@@ -103,14 +107,22 @@ async def test_scope_and_validation(people):
 async def refer(username: str, sha: str, name: str = "bien-ban.jpg", size: int = 3000) -> None:
     """An answer in a checklist of `username`'s unit whose evidence value refers to `sha`."""
     user = await User.get(username=username)
-    template, _ = await Template.get_or_create(code="ev_test", version=1,
-                                               defaults={"title": "Minh chứng", "period_kind": "once"})
-    checklist, _ = await Checklist.get_or_create(unit_id=user.unit_id, template=template, period="once",
-                                                 defaults={"id": str(uuid.uuid4()), "created_ms": now_ms(),
-                                                           "updated_ms": now_ms()})
+    template, _ = await Template.get_or_create(
+        code="ev_test", version=1, defaults={"title": "Minh chứng", "period_kind": "once"}
+    )
+    checklist, _ = await Checklist.get_or_create(
+        unit_id=user.unit_id,
+        template=template,
+        period="once",
+        defaults={"id": str(uuid.uuid4()), "created_ms": now_ms(), "updated_ms": now_ms()},
+    )
     n = await Answer.filter(checklist=checklist).count()
-    await Answer.create(checklist=checklist, item_key=f"ev_{n}", updated_ms=now_ms(), value=json.dumps(
-        [{"sha256": sha, "name": name, "size": size, "mime": "image/jpeg"}]))
+    await Answer.create(
+        checklist=checklist,
+        item_key=f"ev_{n}",
+        updated_ms=now_ms(),
+        value=json.dumps([{"sha256": sha, "name": name, "size": size, "mime": "image/jpeg"}]),
+    )
 
 
 async def test_deduplicated_file_is_readable_where_an_answer_refers_to_it(people):
@@ -143,12 +155,15 @@ async def test_reference_gives_access_to_reviewers_above_the_referring_unit(peop
     """A reviewer of another district, above the unit whose answer refers to the file, reads it too;
     a commune of that district with no reference gets 404."""
     a = await people("off.a")
-    e = await Unit.create(code="T-E", kind="district", level=1, source_name="Huyện E", name="Huyện E",
-                          name_folded="huyen e")
-    c_unit = await Unit.create(code="T-C", kind="commune", level=2, parent=e, source_name="Xã C", name="Xã C",
-                               name_folded="xa c")
-    d_unit = await Unit.create(code="T-G", kind="commune", level=2, parent=e, source_name="Xã G", name="Xã G",
-                               name_folded="xa g")
+    e = await Unit.create(
+        code="T-E", kind="district", level=1, source_name="Huyện E", name="Huyện E", name_folded="huyen e"
+    )
+    c_unit = await Unit.create(
+        code="T-C", kind="commune", level=2, parent=e, source_name="Xã C", name="Xã C", name_folded="xa c"
+    )
+    d_unit = await Unit.create(
+        code="T-G", kind="commune", level=2, parent=e, source_name="Xã G", name="Xã G", name_folded="xa g"
+    )
     pw = hash_password(PASSWORD)
     await User.create(username="off.c", role="official", unit=c_unit, password_hash=pw)
     await User.create(username="off.g", role="official", unit=d_unit, password_hash=pw)

@@ -1,5 +1,6 @@
 """Which way imports go, read from the source with `ast`: pages and the API never import each other,
 only the seed and the CLI import the seed, and every `problem("name")` names a problem of the catalogue."""
+
 from __future__ import annotations
 
 import ast
@@ -73,8 +74,11 @@ def test_services_import_neither_routes(path):
 
 
 def test_only_the_cli_imports_the_seed():
-    offenders = {rel(p): imports_of(p, "seed") for p in python_files(*APP_DIRS)
-                 if rel(p) not in SEED_IMPORTERS and imports_of(p, "seed")}
+    offenders = {
+        rel(p): imports_of(p, "seed")
+        for p in python_files(*APP_DIRS)
+        if rel(p) not in SEED_IMPORTERS and imports_of(p, "seed")
+    }
     assert offenders == {}
 
 

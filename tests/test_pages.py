@@ -1,4 +1,5 @@
 """The server-rendered pages speak the catalogue: status and role labels, periods, problem messages."""
+
 from __future__ import annotations
 
 from markupsafe import escape
@@ -49,12 +50,16 @@ async def test_a_viewer_may_not_create_from_the_page(login, sessions):
     from server.auth import hash_password
     from server.models import Unit, User
 
-    await User.get_or_create(username="viewer.page", defaults={
-        "role": "viewer", "unit": await Unit.get(code="KT"), "password_hash": hash_password("viewer-pass-1")})
+    await User.get_or_create(
+        username="viewer.page",
+        defaults={"role": "viewer", "unit": await Unit.get(code="KT"), "password_hash": hash_password("viewer-pass-1")},
+    )
     try:
         viewer = await sessions("viewer.page", "viewer-pass-1")
-        r = await viewer.post(f"/units/{await unit_id('KT-147')}/checklists",
-                              data={"template_id": str(await template_id("monthly_report")), "period": "2026-11"})
+        r = await viewer.post(
+            f"/units/{await unit_id('KT-147')}/checklists",
+            data={"template_id": str(await template_id("monthly_report")), "period": "2026-11"},
+        )
         assert r.status_code == 403 and message("forbidden") in r.text
     finally:
         await User.filter(username="viewer.page").delete()

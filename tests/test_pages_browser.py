@@ -1,4 +1,5 @@
 """The server-rendered pages in real Chromium at 360 px: screenshots, axe-core, no CSP violation."""
+
 from __future__ import annotations
 
 import pytest

@@ -10,12 +10,21 @@ server's `edit` rows and answers) and ends with an empty outbox.
 A second test pins what a tab does when another tab needs a newer schema: it closes its connection so
 the upgrade is not blocked, and reloads, or asks the user to when an edit is being typed.
 """
+
 from __future__ import annotations
 
 import pytest
 
 from tests.browser_fixtures import (  # noqa: F401 - fixtures
-    PASSWORD, axe_check, browser, live_server, login, new_context, playwright_instance, shot, sync_now,
+    PASSWORD,
+    axe_check,
+    browser,
+    live_server,
+    login,
+    new_context,
+    playwright_instance,
+    shot,
+    sync_now,
     wait_synced,
 )
 
@@ -172,15 +181,18 @@ def test_a_version_1_phone_upgrades_and_sends_every_edit_once(new_context, live_
     assert page.evaluate("window.__eiso.store.outboxCount()") == 0
 
     def sent() -> list[tuple]:
-        return live_server.sql("SELECT seq, kind, item_key, outcome FROM edit WHERE device_id = ? ORDER BY seq",
-                               (made["device_id"],))
+        return live_server.sql(
+            "SELECT seq, kind, item_key, outcome FROM edit WHERE device_id = ? ORDER BY seq", (made["device_id"],)
+        )
 
     rows = sent()
     assert [r[0] for r in rows] == [1, 2, 3, 4], rows
     assert [r[2] for r in rows] == [e["item_key"] for e in EDITS]
     assert all(r[1] == "answer" and r[3] in ("applied", "merged") for r in rows), rows
-    answers = {a["item_key"]: a for a in live_server.client("xa.iatoi")
-               .get(f"/api/checklists/{made['checklist_id']}").json()["answers"]}
+    answers = {
+        a["item_key"]: a
+        for a in live_server.client("xa.iatoi").get(f"/api/checklists/{made['checklist_id']}").json()["answers"]
+    }
     assert answers["s07_staff_briefed"]["value"] == "yes"
     assert answers["s07_staff_count"]["value"] == 14
     assert answers["s09_auditor_count"]["note"] == EDITS[2]["note"]
@@ -198,7 +210,8 @@ def test_a_version_1_phone_upgrades_and_sends_every_edit_once(new_context, live_
 
 def open_newer(page, name: str) -> str:
     """From another tab: open `name` at a version above the app's; resolves once nothing blocks it."""
-    return page.evaluate("""(name) => new Promise((resolve, reject) => {
+    return page.evaluate(
+        """(name) => new Promise((resolve, reject) => {
         const probe = indexedDB.open(name);
         probe.onsuccess = () => {
           const v = probe.result.version;
@@ -208,16 +221,21 @@ def open_newer(page, name: str) -> str:
           r.onsuccess = () => { r.result.close(); resolve("opened"); };
           r.onerror = () => reject(r.error);
         };
-    })""", name)
+    })""",
+        name,
+    )
 
 
 def delete_database(page, name: str) -> None:
-    page.evaluate("""(name) => new Promise((resolve, reject) => {
+    page.evaluate(
+        """(name) => new Promise((resolve, reject) => {
         const r = indexedDB.deleteDatabase(name);
         r.onsuccess = () => resolve(true);
         r.onerror = () => reject(r.error);
         r.onblocked = () => reject(new Error("delete blocked"));
-    })""", name)
+    })""",
+        name,
+    )
 
 
 def test_a_newer_schema_in_another_tab_is_not_blocked(new_context, live_server):
@@ -238,8 +256,9 @@ def test_a_newer_schema_in_another_tab_is_not_blocked(new_context, live_server):
     wait_synced(app)
 
     # Typing in a field: the tab closes its connection, and asks before reloading.
-    cid = app.evaluate("async () => (await window.__eiso.store.checklists())"
-                       ".find(x => x.template_code === 'rollout').id")
+    cid = app.evaluate(
+        "async () => (await window.__eiso.store.checklists()).find(x => x.template_code === 'rollout').id"
+    )
     app.evaluate("(id) => { location.hash = '#/c/' + id; }", cid)
     app.wait_for_selector("#submit-btn")
     app.focus("#i-s03_plan_number-input")

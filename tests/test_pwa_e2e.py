@@ -2,6 +2,7 @@
 
 Every screen is screenshotted at 360×740 under tests/screenshots/ and checked with axe-core.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -12,8 +13,20 @@ import zlib
 import pytest
 
 from tests.browser_fixtures import (  # noqa: F401 - fixtures
-    CHROMIUM, CHROMIUM_ARGS, SECOND_OFFICIAL, VIEWPORT, axe_check, browser, live_server, login, new_context,
-    playwright_instance, poll, shot, sync_now, wait_synced,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SECOND_OFFICIAL,
+    VIEWPORT,
+    axe_check,
+    browser,
+    live_server,
+    login,
+    new_context,
+    playwright_instance,
+    poll,
+    shot,
+    sync_now,
+    wait_synced,
 )
 
 pytestmark = pytest.mark.browser
@@ -22,22 +35,30 @@ pytestmark = pytest.mark.browser
 def photo_png(w=1800, h=1200) -> bytes:
     """A large 'photo' (gradient) so the phone-side downscale has work to do."""
     row = bytes((x * 255 // w) for x in range(w))
-    raw = b"".join(b"\0" + bytes(b for px in zip(row, bytes([y * 255 // h]) * w, row[::-1]) for b in px)
-                   for y in range(0, h))
+    raw = b"".join(
+        b"\0" + bytes(b for px in zip(row, bytes([y * 255 // h]) * w, row[::-1]) for b in px) for y in range(0, h)
+    )
 
     def chunk(t, d):
         return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw, 1)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw, 1))
+        + chunk(b"IEND", b"")
+    )
 
 
 def checklist_id(page, template_code: str) -> str:
-    return page.evaluate("""async (code) => {
+    return page.evaluate(
+        """async (code) => {
         const list = await window.__eiso.store.checklists();
         const c = list.find(x => x.template_code === code);
         return c && c.id;
-    }""", template_code)
+    }""",
+        template_code,
+    )
 
 
 def wait_controlled(page) -> None:
@@ -82,16 +103,20 @@ def test_offline_fill_photo_close_reopen_sync(new_context, live_server):
     page.fill("#i-s01_training_date-input", "2026-11-20")
     page.fill("#i-s03_plan_number-input", "Kế hoạch số 12/KH-UBND")
     page.locator("#i-s03_plan_number-input").blur()
-    page.set_input_files("#i-s02_gap_report-file", files=[{"name": "bien-ban.png", "mimeType": "image/png",
-                                                           "buffer": photo_png()}])
+    page.set_input_files(
+        "#i-s02_gap_report-file", files=[{"name": "bien-ban.png", "mimeType": "image/png", "buffer": photo_png()}]
+    )
     page.wait_for_selector("#i-s02_gap_report .file-name")
     page.click("body")
     page.wait_for_timeout(300)
     assert page.evaluate("window.__eiso.store.outboxCount()") >= 4
-    local = page.evaluate("""async (id) => {
+    local = page.evaluate(
+        """async (id) => {
         const a = await window.__eiso.store.answers(id);
         return a.get('s02_gap_report').value;
-    }""", cid)
+    }""",
+        cid,
+    )
     assert len(local) == 1 and local[0]["mime"] == "image/jpeg" and local[0]["size"] < 400_000
     shot(page, "03-checklist-filled")
     axe_check(page, "checklist")
@@ -152,10 +177,15 @@ def test_conflict_same_winner_and_resolve(new_context, live_server):
     page_values = []
     for page in (a, b):
         page.wait_for_selector("#i-plan_issued .conflict")
-        page_values.append(page.evaluate("""async (id) => {
+        page_values.append(
+            page.evaluate(
+                """async (id) => {
             const a = await window.__eiso.store.answers(id);
             return a.get('plan_issued').value;
-        }""", cid))
+        }""",
+                cid,
+            )
+        )
     assert page_values[0] == page_values[1] and page_values[0] in ("yes", "no")
     server = live_server.client("xa.iatoi").get(f"/api/checklists/{cid}").json()
     assert {x["item_key"] for x in server["conflicts"]} == {"plan_issued"}
@@ -175,11 +205,16 @@ def test_conflict_same_winner_and_resolve(new_context, live_server):
     assert server["conflicts"] == []
     assert next(x for x in server["answers"] if x["item_key"] == "plan_issued")["value"] == loser
     for page in (a, b):
-        poll(page, """async (id) => {
+        poll(
+            page,
+            """async (id) => {
             const c = await window.__eiso.store.conflicts(id);
             const a = await window.__eiso.store.answers(id);
             return c.length === 0 && a.get('plan_issued').value === %s;
-        }""" % json.dumps(loser), cid)
+        }"""
+            % json.dumps(loser),
+            cid,
+        )
 
 
 def test_rejected_edit_shows_reason(new_context, live_server):
@@ -201,9 +236,24 @@ def test_rejected_edit_shows_reason(new_context, live_server):
     other = live_server.client(SECOND_OFFICIAL)
     device = other.post("/api/devices", json={"name": "test"}).json()["device_id"]
     version = other.get(f"/api/checklists/{cid}").json()["version"]
-    r = other.post("/api/sync/push", json={"protocol": 1, "device_id": device, "client_ms": 0, "edits": [
-        {"seq": 1, "kind": "status", "checklist_id": cid, "action": "submit", "seen_version": version,
-         "device_ms": 0}]})
+    r = other.post(
+        "/api/sync/push",
+        json={
+            "protocol": 1,
+            "device_id": device,
+            "client_ms": 0,
+            "edits": [
+                {
+                    "seq": 1,
+                    "kind": "status",
+                    "checklist_id": cid,
+                    "action": "submit",
+                    "seen_version": version,
+                    "device_ms": 0,
+                }
+            ],
+        },
+    )
     assert r.json()["results"][0]["outcome"] in ("applied", "merged"), r.text
     ctx.set_offline(False)
     wait_synced(page)
@@ -220,8 +270,12 @@ def test_rejected_edit_shows_reason(new_context, live_server):
 
 def test_installable(playwright_instance, live_server, tmp_path):
     ctx = playwright_instance.chromium.launch_persistent_context(
-        str(tmp_path / "profile"), executable_path=CHROMIUM, args=CHROMIUM_ARGS, viewport=VIEWPORT,
-        base_url=live_server.base_url)
+        str(tmp_path / "profile"),
+        executable_path=CHROMIUM,
+        args=CHROMIUM_ARGS,
+        viewport=VIEWPORT,
+        base_url=live_server.base_url,
+    )
     try:
         page = ctx.new_page()
         page.goto("/app/")
@@ -239,9 +293,25 @@ def test_installable(playwright_instance, live_server, tmp_path):
 def push_status(client, cid: str, action: str, comment: str = "") -> dict:
     device = client.post("/api/devices", json={"name": "test"}).json()["device_id"]
     version = client.get(f"/api/checklists/{cid}").json()["version"]
-    r = client.post("/api/sync/push", json={"protocol": 1, "device_id": device, "client_ms": 0, "edits": [
-        {"seq": 1, "kind": "status", "checklist_id": cid, "action": action, "seen_version": version,
-         "comment": comment, "device_ms": 0}]})
+    r = client.post(
+        "/api/sync/push",
+        json={
+            "protocol": 1,
+            "device_id": device,
+            "client_ms": 0,
+            "edits": [
+                {
+                    "seq": 1,
+                    "kind": "status",
+                    "checklist_id": cid,
+                    "action": action,
+                    "seen_version": version,
+                    "comment": comment,
+                    "device_ms": 0,
+                }
+            ],
+        },
+    )
     return r.json()["results"][0]
 
 
@@ -256,13 +326,17 @@ def test_returned_checklist_expired_session_and_logout(new_context, live_server)
     result = push_status(reviewer, cid, "return", "Bổ sung minh chứng cho mục 4.1.")
     assert result["outcome"] in ("applied", "merged"), result
     # The reviewer's comment on one item (the review screens are another issue): written as they will be.
-    unit_id, = live_server.sql("SELECT unit_id FROM checklist WHERE id = ?", (cid,))[0]
-    live_server.sql("INSERT INTO answer (checklist_id, item_key, value, note, version, value_ms, value_by, value_device,"
-                    " value_seq, note_ms, note_by, note_device, note_seq, review_comment, updated_ms, value_version,"
-                    " note_version) VALUES (?, 'c4_1_context', NULL, '', 1, 0, '', '', 0, 0, '', '', 0, ?, 0, 0, 0)",
-                    (cid, "Chưa có văn bản xác định bối cảnh; đề nghị bổ sung."))
-    live_server.sql('INSERT INTO "change" (unit_id, checklist_id, entity, entity_key, op) VALUES (?, ?, ?, ?, ?)',
-                    (unit_id, cid, "answer", "c4_1_context", "upsert"))
+    (unit_id,) = live_server.sql("SELECT unit_id FROM checklist WHERE id = ?", (cid,))[0]
+    live_server.sql(
+        "INSERT INTO answer (checklist_id, item_key, value, note, version, value_ms, value_by, value_device,"
+        " value_seq, note_ms, note_by, note_device, note_seq, review_comment, updated_ms, value_version,"
+        " note_version) VALUES (?, 'c4_1_context', NULL, '', 1, 0, '', '', 0, 0, '', '', 0, ?, 0, 0, 0)",
+        (cid, "Chưa có văn bản xác định bối cảnh; đề nghị bổ sung."),
+    )
+    live_server.sql(
+        'INSERT INTO "change" (unit_id, checklist_id, entity, entity_key, op) VALUES (?, ?, ?, ?, ?)',
+        (unit_id, cid, "answer", "c4_1_context", "upsert"),
+    )
     sync_now(page)
     wait_synced(page)
     open_checklist(page, cid)
@@ -274,8 +348,10 @@ def test_returned_checklist_expired_session_and_logout(new_context, live_server)
 
     # The session ends on the server (expired or revoked) while the phone edits: the edit stays, the app
     # asks to log in again, and after logging in it goes.
-    live_server.sql("UPDATE session SET revoked_at = CURRENT_TIMESTAMP WHERE user_id = "
-                    "(SELECT id FROM \"user\" WHERE username = 'xa.iatoi')")
+    live_server.sql(
+        "UPDATE session SET revoked_at = CURRENT_TIMESTAMP WHERE user_id = "
+        "(SELECT id FROM \"user\" WHERE username = 'xa.iatoi')"
+    )
     page.click("label[for='i-c4_1_context-yes']")
     page.wait_for_selector("#auth-banner", timeout=20000)
     assert page.evaluate("window.__eiso.store.outboxCount()") == 1

@@ -1,4 +1,5 @@
 """The PWA is served publicly: shell, manifest, icons, and a versioned service worker at the root."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,13 @@ async def test_shell_and_assets_are_public(anon):
     assert r.status_code == 200 and "javascript" in r.headers["content-type"]
     assert r.headers["cache-control"] == "no-cache"
     assert (await anon.get("/app")).status_code == 308
-    for bad in ("/app/../server/app.py", "/app/%2e%2e/pyproject.toml", "/app/icons/make_icons.py", "/app/sw.js",
-                "/app/nope.js"):
+    for bad in (
+        "/app/../server/app.py",
+        "/app/%2e%2e/pyproject.toml",
+        "/app/icons/make_icons.py",
+        "/app/sw.js",
+        "/app/nope.js",
+    ):
         assert (await anon.get(bad)).status_code == 404, bad
 
 

@@ -5,6 +5,7 @@ touching a file. The test runs its own server (the shared `live_server` is not r
 tests), restarts it on the same port and database with a new version, and drives Chromium through the
 "Có phiên bản mới, tải lại" banner.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -38,8 +39,9 @@ class Restartable:
         old = self.server
         old.stop()
         port = int(old.base_url.rsplit(":", 1)[1])
-        self.server = serve(old.db_url, old.evidence_dir, port, old.log,
-                            extra_env={"EISO_APP_VERSION_SUFFIX": version_suffix})
+        self.server = serve(
+            old.db_url, old.evidence_dir, port, old.log, extra_env={"EISO_APP_VERSION_SUFFIX": version_suffix}
+        )
 
     def stop(self) -> None:
         self.server.stop()
@@ -67,8 +69,15 @@ def sw_version(page) -> str:
 
 def test_update_keeps_waiting_edit_and_offers_reload(browser, restartable_server):
     base = restartable_server.server.base_url
-    ctx = browser.new_context(viewport=VIEWPORT, device_scale_factor=1, is_mobile=True, has_touch=True,
-                              locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", base_url=base)
+    ctx = browser.new_context(
+        viewport=VIEWPORT,
+        device_scale_factor=1,
+        is_mobile=True,
+        has_touch=True,
+        locale="vi-VN",
+        timezone_id="Asia/Ho_Chi_Minh",
+        base_url=base,
+    )
     ctx.set_default_timeout(15000)
     try:
         page = ctx.new_page()
@@ -118,8 +127,10 @@ def test_update_keeps_waiting_edit_and_offers_reload(browser, restartable_server
         ctx.unroute("**/api/sync/push")
         sync_now(page)
         wait_synced(page, timeout=30000)
-        answers = {a["item_key"]: a for a in restartable_server.server.client("xa.iatoi")
-                   .get(f"/api/checklists/{cid}").json()["answers"]}
+        answers = {
+            a["item_key"]: a
+            for a in restartable_server.server.client("xa.iatoi").get(f"/api/checklists/{cid}").json()["answers"]
+        }
         assert answers["s01_training_done"]["value"] == "yes"
         assert not errors, errors
     finally:

@@ -1,4 +1,5 @@
 """The Kon Tum seed: the annex of Quyết định 474 exactly, the five templates, deadlines, demo data, idempotence."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,16 @@ except ImportError:
 
 PASSWORD = "seed-test-pass"
 ANNEX_DISTRICT_COUNTS = {  # as printed in the annex, section IV
-    "KT-036": 21, "KT-037": 12, "KT-038": 8, "KT-039": 8, "KT-040": 12,
-    "KT-041": 11, "KT-042": 9, "KT-043": 7, "KT-044": 11, "KT-045": 3,
+    "KT-036": 21,
+    "KT-037": 12,
+    "KT-038": 8,
+    "KT-039": 8,
+    "KT-040": 12,
+    "KT-041": 11,
+    "KT-042": 9,
+    "KT-043": 7,
+    "KT-044": 11,
+    "KT-045": 3,
 }
 
 
@@ -174,8 +183,14 @@ async def test_seeding_twice_changes_nothing(db):
     after = await _snapshot()
     assert after == before  # same rows, same updated_at, same history count
     assert not second.changed
-    assert (second.units_created, second.units_updated, second.templates_created, second.items_created,
-            second.deadlines_created, second.users_created) == (0, 0, 0, 0, 0, 0)
+    assert (
+        second.units_created,
+        second.units_updated,
+        second.templates_created,
+        second.items_created,
+        second.deadlines_created,
+        second.users_created,
+    ) == (0, 0, 0, 0, 0, 0)
     assert second.anomalies == first.anomalies
 
 
@@ -282,8 +297,13 @@ async def test_the_five_templates_exist_with_their_period(db):
     report = await load_seed()
     assert report.templates_created == 5
     kinds = {t.code: t.period_kind for t in await Template.all()}
-    assert kinds == {"conversion": "once", "rollout": "once", "self_assessment": "year",
-                     "monthly_report": "month", "annual_report": "year"}
+    assert kinds == {
+        "conversion": "once",
+        "rollout": "once",
+        "self_assessment": "year",
+        "monthly_report": "month",
+        "annual_report": "year",
+    }
     assert report.items_created == await TemplateItem.all().count()
     for t in await Template.all():
         assert t.version == 1 and t.title and t.legal_basis
@@ -299,16 +319,54 @@ async def test_every_item_has_a_reference_a_valid_type_and_a_stable_key(db):
         assert item.key.isascii() and item.key == item.key.lower()
     for data in read_templates():
         assert [i["key"] for i in data["items"]] == [
-            i.key for i in await TemplateItem.filter(template__code=data["code"]).order_by("position")]
+            i.key for i in await TemplateItem.filter(template__code=data["code"]).order_by("position")
+        ]
         types = {i["type"] for i in data["items"]}
         assert "choice" in types and len(types) >= 3, data["code"]
 
 
 def test_self_assessment_covers_every_clause_from_4_1_to_10_3():
-    clauses = ["4.1", "4.2", "4.3", "4.4", "5.1.1", "5.1.2", "5.2.1", "5.2.2", "5.3", "6.1", "6.2", "6.3",
-               "7.1.1", "7.1.2", "7.1.3", "7.1.4", "7.1.5", "7.1.6", "7.2", "7.3", "7.4", "7.5.1", "7.5.2",
-               "7.5.3", "8.1", "8.2", "8.3", "8.4", "8.5", "8.6", "8.7", "9.1.1", "9.1.2", "9.1.3", "9.2", "9.3",
-               "10.1", "10.2", "10.3"]
+    clauses = [
+        "4.1",
+        "4.2",
+        "4.3",
+        "4.4",
+        "5.1.1",
+        "5.1.2",
+        "5.2.1",
+        "5.2.2",
+        "5.3",
+        "6.1",
+        "6.2",
+        "6.3",
+        "7.1.1",
+        "7.1.2",
+        "7.1.3",
+        "7.1.4",
+        "7.1.5",
+        "7.1.6",
+        "7.2",
+        "7.3",
+        "7.4",
+        "7.5.1",
+        "7.5.2",
+        "7.5.3",
+        "8.1",
+        "8.2",
+        "8.3",
+        "8.4",
+        "8.5",
+        "8.6",
+        "8.7",
+        "9.1.1",
+        "9.1.2",
+        "9.1.3",
+        "9.2",
+        "9.3",
+        "10.1",
+        "10.2",
+        "10.3",
+    ]
     data = json.loads((DATA / "templates" / "self_assessment.json").read_text(encoding="utf-8"))
     refs = [i["reference"] for i in data["items"]]
     for clause in clauses:
@@ -345,7 +403,11 @@ async def test_deadlines_for_reports_and_roadmap_milestones(db):
     await load_seed()
     monthly = await Deadline.get(code="KT-MONTHLY-REPORT").prefetch_related("template", "unit")
     assert (monthly.recurrence, monthly.template.code, monthly.unit.code, monthly.level) == (
-        "monthly:22", "monthly_report", "KT", None)
+        "monthly:22",
+        "monthly_report",
+        "KT",
+        None,
+    )
     annual = await Deadline.get(code="KT-ANNUAL-REPORT").prefetch_related("template")
     assert (annual.recurrence, annual.template.code) == ("yearly:06-30", "annual_report")
     communes = await Deadline.get(code="KT-ROADMAP-2030").prefetch_related("unit")
@@ -387,8 +449,13 @@ async def test_demo_progress_is_only_what_the_ngoc_hoi_report_says(db):
     await load_seed(demo=True, demo_password=PASSWORD)
     statuses = {u.name: u for u in await Unit.exclude(qms_status="none")}
     assert {n: u.qms_status for n, u in statuses.items()} == {
-        "Xã Đăk Kan": "iso2015", "Xã Sa Loong": "iso2015", "Xã Đăk Xú": "iso2015", "Xã Đăk Dục": "iso2015",
-        "Xã Đăk Ang": "iso2015", "Xã Đăk Nông": "converting", "Xã Pờ Y": "converting",
+        "Xã Đăk Kan": "iso2015",
+        "Xã Sa Loong": "iso2015",
+        "Xã Đăk Xú": "iso2015",
+        "Xã Đăk Dục": "iso2015",
+        "Xã Đăk Ang": "iso2015",
+        "Xã Đăk Nông": "converting",
+        "Xã Pờ Y": "converting",
         "Thị trấn Plei Kần": "converting",
     }
     for u in statuses.values():

@@ -1,13 +1,13 @@
 """The README's first command, as a user runs it: seed with demo accounts, make an account, serve, log in."""
+
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
 import time
-
-import asyncio
 
 import httpx
 
@@ -29,22 +29,46 @@ def test_seed_then_serve_answers_logins_and_units(tmp_path, database_url):
     else:
         url = f"sqlite://{tmp_path / 'serve.sqlite3'}"
     env = {**os.environ, "DATABASE_URL": url, "EISO_DEMO_PASSWORD": "mat-khau-demo", "EISO_PORT": str(free_port())}
-    seed = subprocess.run([sys.executable, "-m", "server.cli", "seed", "--demo"], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=180)
+    seed = subprocess.run(
+        [sys.executable, "-m", "server.cli", "seed", "--demo"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert seed.returncode == 0, seed.stderr
     assert "xa.iatoi" in seed.stdout and "mat-khau-demo" in seed.stdout
     # `eiso simulate` in-process: devices edit offline, sync, and the summary says nothing was lost.
-    sim = subprocess.run([sys.executable, "-m", "server.cli", "simulate", "--devices", "3", "--units", "2",
-                          "--edits", "10"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    sim = subprocess.run(
+        [sys.executable, "-m", "server.cli", "simulate", "--devices", "3", "--units", "2", "--edits", "10"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert sim.returncode == 0, sim.stderr
     assert '"lost": 0' in sim.stdout and '"converged": true' in sim.stdout
     # `eiso createuser` without a terminal takes the password from EISO_NEW_PASSWORD.
-    made = subprocess.run([sys.executable, "-m", "server.cli", "createuser", "xa.iatoi.2", "--role", "official",
-                           "--unit", "KT-147"], env={**env, "EISO_NEW_PASSWORD": "mat-khau-moi-2026"}, cwd=tmp_path,
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    made = subprocess.run(
+        [sys.executable, "-m", "server.cli", "createuser", "xa.iatoi.2", "--role", "official", "--unit", "KT-147"],
+        env={**env, "EISO_NEW_PASSWORD": "mat-khau-moi-2026"},
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert made.returncode == 0, made.stderr
-    server = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--log-level", "warning"], env=env,
-                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve", "--log-level", "warning"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{env['EISO_PORT']}"
     try:
         for _ in range(100):

@@ -1,4 +1,5 @@
 """Settings are declared once (server/config.py), documented in README.md, and the only environment reader."""
+
 from __future__ import annotations
 
 import ast
@@ -33,10 +34,13 @@ def readme_configuration() -> list[tuple[str, str, str]]:
 
 def test_the_readme_documents_every_setting_with_its_default_and_help():
     documented = readme_configuration()
-    assert [v for v, _, _ in documented] == [d.variable for d in declared_settings()], \
+    assert [v for v, _, _ in documented] == [d.variable for d in declared_settings()], (
         "README.md's configuration table and server/config.py declare different variables"
+    )
     for (variable, default, meaning), d in zip(documented, declared_settings()):
-        assert default == d.documented_default, f"{variable}: README says {default!r}, Settings {d.documented_default!r}"
+        assert default == d.documented_default, (
+            f"{variable}: README says {default!r}, Settings {d.documented_default!r}"
+        )
         assert meaning == d.help, f"{variable}: README and server/config.py explain it differently"
 
 
@@ -47,11 +51,18 @@ def test_each_variable_is_declared_once():
 
 def _reads_the_environment(tree: ast.AST) -> bool:
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "environb") \
-                and isinstance(node.value, ast.Name) and node.value.id == "os":
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in ("environ", "getenv", "environb")
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "os"
+        ):
             return True
-        if isinstance(node, ast.ImportFrom) and node.module == "os" \
-                and any(a.name in ("environ", "getenv", "environb") for a in node.names):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "os"
+            and any(a.name in ("environ", "getenv", "environb") for a in node.names)
+        ):
             return True
     return False
 
@@ -64,7 +75,8 @@ def test_only_the_settings_module_reads_the_environment():
             if relative != THE_ENVIRONMENT_READER and _reads_the_environment(ast.parse(path.read_text("utf-8"))):
                 readers.add(relative)
     assert not readers, (
-        f"read the environment outside {THE_ENVIRONMENT_READER} (declare a setting instead): {sorted(readers)}")
+        f"read the environment outside {THE_ENVIRONMENT_READER} (declare a setting instead): {sorted(readers)}"
+    )
 
 
 def _sample(d) -> str:
@@ -95,8 +107,9 @@ def test_each_variable_changes_its_setting_and_only_that(d):
     if d.name == "database_url":
         expected = normalise_db_url(expected)
     assert getattr(s, d.name) == expected != getattr(unset, d.name)
-    assert {k: v for k, v in _comparable(s).items() if k != d.name} == \
-        {k: v for k, v in _comparable(unset).items() if k != d.name}
+    assert {k: v for k, v in _comparable(s).items() if k != d.name} == {
+        k: v for k, v in _comparable(unset).items() if k != d.name
+    }
 
 
 def test_unset_or_empty_variables_mean_the_defaults():

@@ -1,4 +1,5 @@
 """merge_edit (sync/batch.py) without a database: one edit against a batch's state held in memory."""
+
 from __future__ import annotations
 
 from sync.batch import BatchState, BatchWrites, PushContext, merge_edit
@@ -10,14 +11,32 @@ RECEIVED = 1_795_400_000_000
 
 
 def checklist(status: str = "draft", unit_id: int = 7) -> dict:
-    return {"id": "c1", "unit_id": unit_id, "template_id": 1, "period": "2026", "status": status, "version": 3,
-            "status_by": "", "status_ms": None, "status_comment": "", "approved_version": None,
-            "updated_ms": 0, "created_ms": 0, "created_by": ""}
+    return {
+        "id": "c1",
+        "unit_id": unit_id,
+        "template_id": 1,
+        "period": "2026",
+        "status": status,
+        "version": 3,
+        "status_by": "",
+        "status_ms": None,
+        "status_comment": "",
+        "approved_version": None,
+        "updated_ms": 0,
+        "created_ms": 0,
+        "created_by": "",
+    }
 
 
 def state(*checklists: dict) -> BatchState:
-    return BatchState(checklists={c["id"]: c for c in checklists}, answers={}, conflicts={}, open_by_field={},
-                      open_conflicts={}, item_types={1: {"q1": "choice", "q2": "text"}})
+    return BatchState(
+        checklists={c["id"]: c for c in checklists},
+        answers={},
+        conflicts={},
+        open_by_field={},
+        open_conflicts={},
+        item_types={1: {"q1": "choice", "q2": "text"}},
+    )
 
 
 def context(role: str = "official", unit_id: int = 7) -> PushContext:
@@ -44,8 +63,12 @@ def test_rejections_carry_the_vocabulary_message_and_are_still_recorded():
         (state(checklist()), answer(value="yes"), context(role="reviewer"), "forbidden"),
         (state(checklist()), answer(value="maybe"), context(), "invalid_value"),
         (state(checklist(status="submitted")), answer(value="yes"), context(), "checklist_locked"),
-        (state(checklist()), ResolveEdit(kind="resolve", seq=1, device_ms=RECEIVED, conflict_id="x", value="no"),
-         context(), "out_of_scope"),
+        (
+            state(checklist()),
+            ResolveEdit(kind="resolve", seq=1, device_ms=RECEIVED, conflict_id="x", value="no"),
+            context(),
+            "out_of_scope",
+        ),
     ]
     for s, edit, ctx, reason in cases:
         w = BatchWrites()

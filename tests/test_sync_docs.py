@@ -1,5 +1,6 @@
 """docs/sync-protocol.md says the engine's words as `sync/vocabulary.py` has them: every rejection reason
 with its message, every whole-request refusal."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,8 +11,11 @@ DOC = (Path(__file__).resolve().parent.parent / "docs" / "sync-protocol.md").rea
 
 
 def test_every_rejection_reason_is_documented_with_its_message():
-    rows = {line.split("|")[1].strip().strip("`"): line.split("|")[3].strip()
-            for line in DOC.splitlines() if line.startswith("| `") and line.count("|") == 4}
+    rows = {
+        line.split("|")[1].strip().strip("`"): line.split("|")[3].strip()
+        for line in DOC.splitlines()
+        if line.startswith("| `") and line.count("|") == 4
+    }
     assert {r: rows.get(r) for r in REJECTION_REASONS} == REJECTION_REASONS
 
 

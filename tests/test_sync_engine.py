@@ -1,4 +1,5 @@
 """The sync guarantees through the HTTP API and the reference client, on a real database."""
+
 from __future__ import annotations
 
 import gzip
@@ -17,8 +18,14 @@ YEAR = 365 * 86_400_000
 async def raw_push(client, device_id, edits, client_ms=None, protocol=1, gz=False):
     import time
 
-    body = json.dumps({"protocol": protocol, "device_id": device_id,
-                       "client_ms": client_ms or int(time.time() * 1000), "edits": edits}).encode()
+    body = json.dumps(
+        {
+            "protocol": protocol,
+            "device_id": device_id,
+            "client_ms": client_ms or int(time.time() * 1000),
+            "edits": edits,
+        }
+    ).encode()
     headers = {"Content-Type": "application/json"}
     if gz:
         body, headers["Content-Encoding"] = gzip.compress(body), "gzip"
@@ -28,8 +35,15 @@ async def raw_push(client, device_id, edits, client_ms=None, protocol=1, gz=Fals
 def ans(seq, cid, key, value, base=0, ms=None):
     import time
 
-    return {"seq": seq, "kind": "answer", "checklist_id": cid, "item_key": key, "value": value,
-            "base_version": base, "device_ms": ms or int(time.time() * 1000)}
+    return {
+        "seq": seq,
+        "kind": "answer",
+        "checklist_id": cid,
+        "item_key": key,
+        "value": value,
+        "base_version": base,
+        "device_ms": ms or int(time.time() * 1000),
+    }
 
 
 async def test_duplicates_and_retries_apply_once(device):
@@ -59,7 +73,9 @@ async def test_sequence_gap_is_refused_with_expected_seq(device):
     assert body["error"] == "sequence_gap" and body["expected_seq"] == 2
     assert [x["seq"] for x in body["results"]] == [1]
     assert await Edit.filter(device_id=a.device_id).count() == 1
-    r = await raw_push(a, a.device_id, [ans(2, cid, "c4_2_interested_parties", "yes"), ans(3, cid, "c4_3_scope", "yes")])
+    r = await raw_push(
+        a, a.device_id, [ans(2, cid, "c4_2_interested_parties", "yes"), ans(3, cid, "c4_3_scope", "yes")]
+    )
     assert r.status_code == 200 and r.json()["last_seq"] == 3
 
 
@@ -71,7 +87,10 @@ async def test_rejected_edit_is_kept_and_does_not_block(device):
     a.edit_answer(cid, "c4_1_context", "yes")
     res = await a.push()
     assert [(x["outcome"], x["reason"]) for x in res] == [
-        ("rejected", "not_found"), ("rejected", "invalid_value"), ("applied", "")]
+        ("rejected", "not_found"),
+        ("rejected", "invalid_value"),
+        ("applied", ""),
+    ]
     assert a.pending() == 0
     kept = await Edit.filter(device_id=a.device_id, outcome="rejected").order_by("seq")
     assert [json.loads(e.payload)["value"] for e in kept] == ["yes", "maybe"]
@@ -119,8 +138,9 @@ async def _same_item(device, skew_a=0, skew_b=0, order="ab"):
     return cid, a, b
 
 
-@pytest.mark.parametrize("skews", [(0, 0), (3 * YEAR, 0), (0, 3 * YEAR), (-5 * YEAR, 0), (0, -5 * YEAR),
-                                   (7 * 3_600_000, -7 * 3_600_000)])
+@pytest.mark.parametrize(
+    "skews", [(0, 0), (3 * YEAR, 0), (0, 3 * YEAR), (-5 * YEAR, 0), (0, -5 * YEAR), (7 * 3_600_000, -7 * 3_600_000)]
+)
 @pytest.mark.parametrize("order", ["ab", "ba"])
 async def test_same_item_different_values_one_winner_and_visible_conflict(device, skews, order):
     cid, a, b = await _same_item(device, *skews, order=order)
@@ -167,7 +187,11 @@ async def test_workflow_locks_and_versions(device):
     a.set_status(cid, "submit")
     a.edit_answer(cid, "c4_1_context", "no")  # reaches a submitted checklist
     res = await a.push()
-    assert [(x["outcome"], x["reason"]) for x in res] == [("applied", ""), ("applied", ""), ("rejected", "checklist_locked")]
+    assert [(x["outcome"], x["reason"]) for x in res] == [
+        ("applied", ""),
+        ("applied", ""),
+        ("rejected", "checklist_locked"),
+    ]
     await r.pull()
     seen = r.checklist(cid)["version"]
     # official cannot approve; reviewer cannot edit answers
@@ -278,11 +302,15 @@ async def test_convergence_many_devices(device):
     import random
 
     rnd = random.Random(7)
-    for round_ in range(3):
+    for _round in range(3):
         for d in devs:
             for _ in range(10):
-                d.edit_answer(cids[0], rnd.choice(["c4_1_context", "c4_2_interested_parties", "c4_3_scope"]),
-                              rnd.choice(["yes", "no", "partial"]), note=rnd.choice([None, "a", "b"]))
+                d.edit_answer(
+                    cids[0],
+                    rnd.choice(["c4_1_context", "c4_2_interested_parties", "c4_3_scope"]),
+                    rnd.choice(["yes", "no", "partial"]),
+                    note=rnd.choice([None, "a", "b"]),
+                )
             await d.push()
     for d in devs:
         await d.pull()

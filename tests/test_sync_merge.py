@@ -1,4 +1,5 @@
 """The merge rules and the clock, one by one (pure functions: no database)."""
+
 from __future__ import annotations
 
 from sync.clock import clock_offset, effective_ms
@@ -40,7 +41,9 @@ def test_concurrent_different_values_later_effective_time_wins():
 
 def test_tie_broken_by_device_then_seq():
     assert merge_field(state('"no"', ms=2000, device="B"), '"yes"', edit(ms=2000, device="A")).won is False
-    assert merge_field(state('"no"', ms=2000, device="A", seq=1), '"yes"', edit(ms=2000, device="A2", seq=1)).won is True
+    assert (
+        merge_field(state('"no"', ms=2000, device="A", seq=1), '"yes"', edit(ms=2000, device="A2", seq=1)).won is True
+    )
 
 
 def test_winner_independent_of_arrival_order():

@@ -4,6 +4,7 @@ A pull must never miss a change that a concurrent transaction in the other proce
 pullers page incrementally while the writers push, and at the end every replica must equal the database.
 Runs with EISO_TEST_DB=postgres (the suite's throwaway PostgreSQL database).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -17,9 +18,9 @@ import time
 import httpx
 import pytest
 
+from client.sync_client import SyncClient
 from server.auth import scope_unit_ids
 from server.models import User
-from client.sync_client import SyncClient
 from sync.models import Edit
 from sync.state import server_replica
 from tests.conftest import BACKEND, DEMO_PASSWORD
@@ -37,9 +38,23 @@ def free_port() -> int:
 def start_server(database_url: str, port: int, log) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": database_url, "EISO_SECRET": "test-secret"}
     return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "server.app:create_app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
-        env=env, stdout=subprocess.DEVNULL, stderr=log)
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "server.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
 
 
 async def wait_ready(port: int, proc: subprocess.Popen) -> None:
@@ -60,10 +75,14 @@ async def test_two_processes_concurrent_push_and_pull(seeded, settings, tmp_path
     if BACKEND != "postgres":
         pytest.skip("needs EISO_TEST_DB=postgres (two server processes on one PostgreSQL database)")
     # (the session's database fixture already called need_postgres(); it cannot run inside this event loop)
-    cids = {"KT-147": [await make_checklist("KT-147"), await make_checklist("KT-147", "monthly_report")],
-            "KT-097": [await make_checklist("KT-097"), await make_checklist("KT-097", "monthly_report")]}
-    keys = {0: ["c4_1_context", "c4_2_interested_parties", "c4_3_scope", "c4_4_processes"],
-            1: ["plan_issued", "objectives_issued", "audit_programme_issued", "internal_audit_done"]}
+    cids = {
+        "KT-147": [await make_checklist("KT-147"), await make_checklist("KT-147", "monthly_report")],
+        "KT-097": [await make_checklist("KT-097"), await make_checklist("KT-097", "monthly_report")],
+    }
+    keys = {
+        0: ["c4_1_context", "c4_2_interested_parties", "c4_3_scope", "c4_4_processes"],
+        1: ["plan_issued", "objectives_issued", "audit_programme_issued", "internal_audit_done"],
+    }
     ports = [free_port(), free_port()]
     logs = [open(tmp_path / f"server-{p}.log", "w") for p in ports]
     procs = [start_server(settings.database_url, p, log) for p, log in zip(ports, logs)]

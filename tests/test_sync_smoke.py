@@ -1,4 +1,5 @@
 """End-to-end through HTTP: register, push, pull, conflicts, resolve."""
+
 from __future__ import annotations
 
 from tests.sync_fixtures import device, make_checklist  # noqa: F401 (fixture)

@@ -5,6 +5,7 @@ recorded exactly once on the server (seqs 1..n, nothing lost), each device knows
 it equals the server's, the outboxes are empty, and every device's replica equals the server's state of
 its scope (convergence).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -14,14 +15,16 @@ import tempfile
 from pathlib import Path
 
 import httpx
-from hypothesis import HealthCheck, settings as hsettings, strategies as st
+from hypothesis import HealthCheck
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
+from client.faults import FAULTS, AppHolder, FaultyTransport
+from client.sync_client import SyncClient, SyncFailed
 from server.app import create_app
 from server.auth import scope_unit_ids
 from server.models import User
-from client.sync_client import SyncClient, SyncFailed
-from client.faults import FAULTS, AppHolder, FaultyTransport
 from sync.models import Device, Edit
 from sync.state import server_replica
 from tests.conftest import DEMO_PASSWORD, MUTABLE_TABLES, wipe
@@ -59,8 +62,11 @@ def make_machine(loop: asyncio.AbstractEventLoop, app_settings):
             for i, username in enumerate(USERS):
                 t = FaultyTransport(self.holder)
                 skew = SKEWS[i % len(SKEWS)]
-                c = SyncClient(self.tmp / f"d{i}.sqlite3", transport=t,
-                               clock=lambda s=skew: int(__import__("time").time() * 1000) + s)
+                c = SyncClient(
+                    self.tmp / f"d{i}.sqlite3",
+                    transport=t,
+                    clock=lambda s=skew: int(__import__("time").time() * 1000) + s,
+                )
                 await c.login(username, DEMO_PASSWORD)
                 await c.register()
                 await c.pull()
@@ -68,8 +74,12 @@ def make_machine(loop: asyncio.AbstractEventLoop, app_settings):
                 self.transports.append(t)
             return cid
 
-        @rule(d=st.integers(0, len(USERS) - 1), key=st.sampled_from(KEYS), value=st.sampled_from(VALUES),
-              note=st.sampled_from([None, "", "ghi chú"]))
+        @rule(
+            d=st.integers(0, len(USERS) - 1),
+            key=st.sampled_from(KEYS),
+            value=st.sampled_from(VALUES),
+            note=st.sampled_from([None, "", "ghi chú"]),
+        )
         def edit(self, d, key, value, note):
             self.clients[d].edit_answer(self.cid, key, value, note=note)
             self.made[d] += 1
@@ -144,6 +154,5 @@ def make_machine(loop: asyncio.AbstractEventLoop, app_settings):
 async def test_devices_with_faults_converge(seeded, settings):
     loop = asyncio.get_running_loop()
     machine = make_machine(loop, settings)
-    config = hsettings(max_examples=40, stateful_step_count=25, deadline=None,
-                       suppress_health_check=list(HealthCheck))
+    config = hsettings(max_examples=40, stateful_step_count=25, deadline=None, suppress_health_check=list(HealthCheck))
     await asyncio.to_thread(run_state_machine_as_test, machine, settings=config)

@@ -1,11 +1,11 @@
 """Renames, moves and merges: the tree is data, and every change keeps its history."""
+
 from __future__ import annotations
 
 import pytest
 
-from server.models import Unit, UnitHistory
-
 from seed.load import load_seed
+from server.models import Unit, UnitHistory
 
 from .conftest import ALL_TABLES, DEMO_PASSWORD, unit_id, wipe
 

@@ -3,6 +3,7 @@
 Routes parse, check the session, call `server.services` and answer JSON. Refusals are raised as
 `errors.problem(name)`; `server/errors.py` turns them into `{"error", "message", ...}`.
 """
+
 from __future__ import annotations
 
 import json

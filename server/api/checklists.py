@@ -1,4 +1,5 @@
 """Checklists of units in the caller's scope: create for a unit and period, list, get with answers."""
+
 from __future__ import annotations
 
 import json
@@ -23,15 +24,27 @@ class NewChecklist(BaseModel):
 
 def checklist_json(c: Checklist, template: Template | None = None, progress: dict | None = None) -> dict:
     data = {
-        "id": c.id, "unit_id": c.unit_id, "template_id": c.template_id,  # type: ignore[attr-defined]
-        "period": c.period, "status": c.status, "version": c.version,
-        "created_by": c.created_by, "created_ms": c.created_ms, "updated_ms": c.updated_ms,
-        "status_by": c.status_by, "status_ms": c.status_ms, "status_comment": c.status_comment,
+        "id": c.id,
+        "unit_id": c.unit_id,
+        "template_id": c.template_id,  # type: ignore[attr-defined]
+        "period": c.period,
+        "status": c.status,
+        "version": c.version,
+        "created_by": c.created_by,
+        "created_ms": c.created_ms,
+        "updated_ms": c.updated_ms,
+        "status_by": c.status_by,
+        "status_ms": c.status_ms,
+        "status_comment": c.status_comment,
         "approved_version": c.approved_version,
     }
     if template is not None:
-        data["template"] = {"id": template.id, "code": template.code, "version": template.version,
-                            "title": template.title}
+        data["template"] = {
+            "id": template.id,
+            "code": template.code,
+            "version": template.version,
+            "title": template.title,
+        }
     if progress is not None:
         data["progress"] = progress
     return data
@@ -39,19 +52,33 @@ def checklist_json(c: Checklist, template: Template | None = None, progress: dic
 
 def answer_json(a: Answer) -> dict:
     return {
-        "item_key": a.item_key, "value": json.loads(a.value) if a.value is not None else None,
-        "note": a.note, "version": a.version, "value_by": a.value_by, "value_ms": a.value_ms,
-        "note_by": a.note_by, "note_ms": a.note_ms, "review_comment": a.review_comment,
+        "item_key": a.item_key,
+        "value": json.loads(a.value) if a.value is not None else None,
+        "note": a.note,
+        "version": a.version,
+        "value_by": a.value_by,
+        "value_ms": a.value_ms,
+        "note_by": a.note_by,
+        "note_ms": a.note_ms,
+        "review_comment": a.review_comment,
     }
 
 
 def conflict_json(c: Conflict) -> dict:
     load = lambda v: json.loads(v) if v is not None else None  # noqa: E731
     return {
-        "id": c.id, "item_key": c.item_key, "field": c.field, "status": c.status,
-        "winner_value": load(c.winner_value), "winner_by": c.winner_by, "winner_ms": c.winner_ms,
-        "loser_value": load(c.loser_value), "loser_by": c.loser_by, "loser_ms": c.loser_ms,
-        "resolved_by": c.resolved_by, "resolved_value": load(c.resolved_value),
+        "id": c.id,
+        "item_key": c.item_key,
+        "field": c.field,
+        "status": c.status,
+        "winner_value": load(c.winner_value),
+        "winner_by": c.winner_by,
+        "winner_ms": c.winner_ms,
+        "loser_value": load(c.loser_value),
+        "loser_by": c.loser_by,
+        "loser_ms": c.loser_ms,
+        "resolved_by": c.resolved_by,
+        "resolved_value": load(c.resolved_value),
     }
 
 
@@ -77,12 +104,14 @@ async def post_checklist(request: Request) -> JSON:
 async def get_checklist(request: Request) -> JSON:
     user = await auth.require_user(request)
     detail = await checklists.get_checklist(user, request.path_params["checklist_id"])
-    return JSON({
-        **checklist_json(detail.checklist, detail.template, detail.progress),
-        "unit": {"id": detail.unit.id, "name": detail.unit.name},
-        "answers": [answer_json(a) for a in detail.answers],
-        "conflicts": [conflict_json(c) for c in detail.conflicts],
-    })
+    return JSON(
+        {
+            **checklist_json(detail.checklist, detail.template, detail.progress),
+            "unit": {"id": detail.unit.id, "name": detail.unit.name},
+            "answers": [answer_json(a) for a in detail.answers],
+            "conflicts": [conflict_json(c) for c in detail.conflicts],
+        }
+    )
 
 
 routes = [

@@ -1,4 +1,5 @@
 """GET /api/deadlines: the deadlines of the caller's unit (or ?unit_id= in scope), soonest first."""
+
 from __future__ import annotations
 
 from starlette.requests import Request

@@ -1,4 +1,5 @@
 """Devices: register, list, revoke (docs/sync-protocol.md, section 1)."""
+
 from __future__ import annotations
 
 import uuid
@@ -17,16 +18,23 @@ from . import JSON, read_body
 
 
 def device_json(d: Device, username: str = "") -> dict:
-    return {"device_id": d.id, "name": d.name, "username": username, "created_ms": d.created_ms,
-            "last_seq": d.last_seq, "last_push_ms": d.last_push_ms, "clock_offset_ms": d.clock_offset_ms,
-            "revoked_ms": d.revoked_ms, "revoked_by": d.revoked_by}
+    return {
+        "device_id": d.id,
+        "name": d.name,
+        "username": username,
+        "created_ms": d.created_ms,
+        "last_seq": d.last_seq,
+        "last_push_ms": d.last_push_ms,
+        "clock_offset_ms": d.clock_offset_ms,
+        "revoked_ms": d.revoked_ms,
+        "revoked_by": d.revoked_by,
+    }
 
 
 async def post_device(request: Request) -> JSON:
     user = await auth.require_user(request)
     body = await read_body(request, NewDevice)
-    device = await Device.create(id=str(uuid.uuid4()), user_id=user.id, name=body.name.strip(),
-                                 created_ms=now_ms())
+    device = await Device.create(id=str(uuid.uuid4()), user_id=user.id, name=body.name.strip(), created_ms=now_ms())
     return JSON(device_json(device, user.username), status_code=201)
 
 
@@ -47,8 +55,13 @@ async def revoke_device(request: Request) -> JSON:
         raise problem("device_not_found")
     if device.revoked_ms is None:
         await Device.filter(id=device.id, revoked_ms=None).update(revoked_ms=now_ms(), revoked_by=user.username)
-        await AuditLog.create(username=user.username, action="device.revoke", object_type="device",
-                              object_id=device.id, detail={"owner": owner.username})
+        await AuditLog.create(
+            username=user.username,
+            action="device.revoke",
+            object_type="device",
+            object_id=device.id,
+            detail={"owner": owner.username},
+        )
         device = await Device.get(id=device.id)
     return JSON(device_json(device, owner.username))
 

@@ -17,6 +17,7 @@ their scope, or when an answer of a checklist of a unit in their scope refers to
 bytes uploaded by a second unit are deduplicated (stored once, under the first uploader's unit), and the
 second unit, and the reviewers above it, must still be able to open what their answers show.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -39,9 +40,11 @@ from . import JSON, int_param
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 MAX_SIZE = 20 * 1024 * 1024  # a downscaled photo is ~200 KB; a scanned PDF stays well below this
 MAX_CHUNK = 1024 * 1024
-ALLOWED_MIME = re.compile(r"^(image/(jpeg|png|webp|gif)|application/pdf|text/plain|"
-                          r"application/vnd\.openxmlformats-officedocument\.[a-z.]+|application/msword|"
-                          r"application/octet-stream)$")
+ALLOWED_MIME = re.compile(
+    r"^(image/(jpeg|png|webp|gif)|application/pdf|text/plain|"
+    r"application/vnd\.openxmlformats-officedocument\.[a-z.]+|application/msword|"
+    r"application/octet-stream)$"
+)
 _locks: dict[str, asyncio.Lock] = {}
 
 
@@ -58,8 +61,7 @@ def _paths(request: Request, sha: str) -> tuple[Path, Path]:
 
 
 def _status(ev: Evidence) -> dict:
-    return {"sha256": ev.sha256, "size": ev.size, "mime": ev.mime, "received": ev.received,
-            "complete": ev.complete}
+    return {"sha256": ev.sha256, "size": ev.size, "mime": ev.mime, "received": ev.received, "complete": ev.complete}
 
 
 async def _readable(user, sha: str) -> Evidence:
@@ -100,14 +102,21 @@ async def put_chunk(request: Request) -> JSON:
             return JSON(_status(ev))
         partial, final = _paths(request, sha)
         if ev is None:
-            ev = await Evidence.create(sha256=sha, size=size, mime=mime, received=0, complete=False,
-                                       uploaded_by=user.username, unit_id=user.unit_id,  # type: ignore[attr-defined]
-                                       created_ms=now_ms())
+            ev = await Evidence.create(
+                sha256=sha,
+                size=size,
+                mime=mime,
+                received=0,
+                complete=False,
+                uploaded_by=user.username,
+                unit_id=user.unit_id,  # type: ignore[attr-defined]
+                created_ms=now_ms(),
+            )
         elif ev.size != size:
             raise problem("evidence_size_changed", field="size")
         if offset > ev.received:
             raise problem("evidence_offset_mismatch", received=ev.received)
-        tail = body[ev.received - offset:]  # the bytes not stored yet (empty for a repeated chunk)
+        tail = body[ev.received - offset :]  # the bytes not stored yet (empty for a repeated chunk)
         if tail:
             partial.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(partial, os.O_WRONLY | os.O_CREAT, 0o640)
@@ -158,8 +167,11 @@ async def get_file(request: Request) -> Response:
     _, final = _paths(request, sha)
     if not ev.complete or not final.is_file():
         raise problem("evidence_incomplete")
-    return FileResponse(final, media_type=ev.mime, headers={
-        "Cache-Control": "private, max-age=31536000, immutable", "Content-Disposition": "inline"})
+    return FileResponse(
+        final,
+        media_type=ev.mime,
+        headers={"Cache-Control": "private, max-age=31536000, immutable", "Content-Disposition": "inline"},
+    )
 
 
 routes = [

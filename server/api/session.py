@@ -1,4 +1,5 @@
 """Log in and out: POST/DELETE /api/session; GET /api/session says who is logged in."""
+
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
@@ -28,9 +29,13 @@ def user_json(user) -> dict:
 async def create_session(request: Request) -> JSON:
     body = await read_body(request, Login)
     settings = request.app.state.settings
-    user, token = await sessions.login(settings, body.username, body.password,
-                                       address=auth.client_address(request),
-                                       user_agent=request.headers.get("user-agent", ""))
+    user, token = await sessions.login(
+        settings,
+        body.username,
+        body.password,
+        address=auth.client_address(request),
+        user_agent=request.headers.get("user-agent", ""),
+    )
     response = JSON({"user": user_json(user)}, status_code=201)
     auth.set_session_cookie(response, token, days=settings.session_days, secure=settings.secure_cookies)
     return response

@@ -2,6 +2,7 @@
 
 The engine's refusals (SyncError) pass through: `server/errors.py` answers them like any problem.
 """
+
 from __future__ import annotations
 
 import gzip

@@ -1,4 +1,5 @@
 """Checklist templates: the same for everyone, so any logged-in user may read them."""
+
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -12,15 +13,26 @@ from . import JSON, int_param
 
 def template_json(t: Template) -> dict:
     return {
-        "id": t.id, "code": t.code, "version": t.version, "title": t.title,
-        "description": t.description, "period_kind": t.period_kind, "legal_basis": t.legal_basis,
+        "id": t.id,
+        "code": t.code,
+        "version": t.version,
+        "title": t.title,
+        "description": t.description,
+        "period_kind": t.period_kind,
+        "legal_basis": t.legal_basis,
     }
 
 
 def item_json(i: TemplateItem) -> dict:
     return {
-        "key": i.key, "position": i.position, "section": i.section, "type": i.type,
-        "required": i.required, "label": i.label, "help": i.help, "reference": i.reference,
+        "key": i.key,
+        "position": i.position,
+        "section": i.section,
+        "type": i.type,
+        "required": i.required,
+        "label": i.label,
+        "help": i.help,
+        "reference": i.reference,
     }
 
 

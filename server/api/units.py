@@ -1,5 +1,6 @@
 """Units: GET /api/units (scope, ?q= search ignoring diacritics), GET /api/units/{id} with children and
 history; PATCH /api/units/{id} (rename, move) and POST /api/units/{id}/merge for the provincial admin."""
+
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
@@ -38,13 +39,16 @@ async def list_units(request: Request) -> JSON:
 async def get_unit(request: Request) -> JSON:
     user = await auth.require_user(request)
     detail = await units.unit_detail(user, int_param(request, "unit_id"))
-    return JSON({
-        **unit_json(detail.unit),
-        "qms_note": detail.unit.qms_note,
-        "children": [unit_json(c) for c in detail.children],
-        "history": [{"change": h.change, "old": h.old, "new": h.new, "at": h.at.isoformat()}
-                    for h in detail.history],
-    })
+    return JSON(
+        {
+            **unit_json(detail.unit),
+            "qms_note": detail.unit.qms_note,
+            "children": [unit_json(c) for c in detail.children],
+            "history": [
+                {"change": h.change, "old": h.old, "new": h.new, "at": h.at.isoformat()} for h in detail.history
+            ],
+        }
+    )
 
 
 class UnitChange(BaseModel):

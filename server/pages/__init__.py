@@ -4,6 +4,7 @@ One module per thing served (session, units, checklists), the rendering they sha
 Pages call `server.services`, never `server.api`; a problem a service raises reaches the visitor as an
 error page with the catalogue's message (`server/errors.py` routes it).
 """
+
 from __future__ import annotations
 
 from starlette.requests import Request

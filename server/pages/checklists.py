@@ -1,4 +1,5 @@
 """Pages: one checklist with its answers, and the unit page's form that creates a checklist."""
+
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -17,12 +18,21 @@ async def checklist_page(request: Request) -> Response:
     if redirect:
         return redirect
     detail = await checklists.get_checklist(user, request.path_params["checklist_id"])
-    return render(request, "checklist.html", {
-        "user": user, "checklist": detail.checklist, "template": detail.template, "unit": detail.unit,
-        "sections": await checklists.template_sections(detail.template),
-        "answers": {a.item_key: a for a in detail.answers}, "values": detail.values(),
-        "conflicts": detail.conflicts, "progress": detail.progress,
-    })
+    return render(
+        request,
+        "checklist.html",
+        {
+            "user": user,
+            "checklist": detail.checklist,
+            "template": detail.template,
+            "unit": detail.unit,
+            "sections": await checklists.template_sections(detail.template),
+            "answers": {a.item_key: a for a in detail.answers},
+            "values": detail.values(),
+            "conflicts": detail.conflicts,
+            "progress": detail.progress,
+        },
+    )
 
 
 async def create_from_unit_page(request: Request) -> Response:

@@ -12,6 +12,7 @@ changed file or word therefore changes the worker's bytes, the browser installs 
 page offers a reload. `Settings.app_version_suffix` (EISO_APP_VERSION_SUFFIX) is appended to the version:
 a deployment can force a new worker without changing a file (the tests use it to exercise the update path).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -30,16 +31,19 @@ CATALOGUE_URL = "/app/catalogue.json"
 # Files the shell needs offline. Vendored licences and docs are served but not precached.
 PRECACHE_SUFFIXES = {".html", ".js", ".css", ".webmanifest", ".png", ".svg"}
 TYPES = {
-    ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8", ".webmanifest": "application/manifest+json",
-    ".png": "image/png", ".svg": "image/svg+xml", ".txt": "text/plain; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".webmanifest": "application/manifest+json",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".txt": "text/plain; charset=utf-8",
 }
 NO_CACHE = {"Cache-Control": "no-cache"}
 
 
 def _shell_files() -> list[Path]:
-    return sorted(p for p in PWA.rglob("*") if p.is_file() and p.suffix in PRECACHE_SUFFIXES
-                  and p.name != "sw.js")
+    return sorted(p for p in PWA.rglob("*") if p.is_file() and p.suffix in PRECACHE_SUFFIXES and p.name != "sw.js")
 
 
 def _url(p: Path) -> str:
@@ -86,8 +90,11 @@ async def service_worker(request: Request) -> Response:
     version, urls = _shell_of(request)
     source = (PWA / "sw.js").read_text(encoding="utf-8")
     source = source.replace("__VERSION__", version).replace('"__ASSETS__"', json.dumps(urls))
-    return Response(source, media_type="text/javascript; charset=utf-8",
-                    headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"})
+    return Response(
+        source,
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
+    )
 
 
 async def manifest(request: Request) -> Response:
@@ -110,9 +117,13 @@ async def asset(request: Request) -> Response:
     rel = request.path_params["path"]
     target = (PWA / rel).resolve()
     # No escaping pwa/, no dot files, no sw.js under /app/ (it is only served from the root).
-    if (not target.is_relative_to(PWA) or not target.is_file() or any(part.startswith(".") for part in
-                                                                      Path(rel).parts)
-            or target.suffix not in TYPES or target.name == "sw.js"):
+    if (
+        not target.is_relative_to(PWA)
+        or not target.is_file()
+        or any(part.startswith(".") for part in Path(rel).parts)
+        or target.suffix not in TYPES
+        or target.name == "sw.js"
+    ):
         return Response(catalogue.PROBLEMS["not_found"][2], status_code=404, media_type="text/plain; charset=utf-8")
     return _file(target)
 

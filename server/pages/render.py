@@ -4,9 +4,10 @@ Templates read labels from the catalogue (`CHECKLIST_STATUS_LABELS`, `ROLE_LABEL
 `UNIT_KIND_LABELS`, the `period_label` and `answer_label` filters), so a page and the phone say the same
 word. `render_error` draws a problem as a page with the catalogue's message.
 """
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from starlette.requests import Request
@@ -14,7 +15,13 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from ..catalogue import (
-    CHECKLIST_STATUS_LABELS, CHOICE_LABELS, QMS_STATUS_LABELS, ROLE_LABELS, UNIT_KIND_LABELS, VN, period_label,
+    CHECKLIST_STATUS_LABELS,
+    CHOICE_LABELS,
+    QMS_STATUS_LABELS,
+    ROLE_LABELS,
+    UNIT_KIND_LABELS,
+    VN,
+    period_label,
 )
 from ..errors import ApiError
 
@@ -34,7 +41,7 @@ def vn_date(value) -> str:
 def vn_datetime_ms(ms: int | None) -> str:
     if not ms:
         return ""
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).astimezone(VN).strftime("%H:%M %d/%m/%Y")
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(VN).strftime("%H:%M %d/%m/%Y")
 
 
 def answer_label(value, item_type: str) -> str:
@@ -55,8 +62,10 @@ templates.env.filters["answer_label"] = answer_label
 templates.env.filters["period_label"] = period_label
 templates.env.filters["vn_datetime_ms"] = vn_datetime_ms
 templates.env.globals.update(
-    QMS_STATUS_LABELS=QMS_STATUS_LABELS, CHECKLIST_STATUS_LABELS=CHECKLIST_STATUS_LABELS,
-    ROLE_LABELS=ROLE_LABELS, UNIT_KIND_LABELS=UNIT_KIND_LABELS,
+    QMS_STATUS_LABELS=QMS_STATUS_LABELS,
+    CHECKLIST_STATUS_LABELS=CHECKLIST_STATUS_LABELS,
+    ROLE_LABELS=ROLE_LABELS,
+    UNIT_KIND_LABELS=UNIT_KIND_LABELS,
 )
 
 

@@ -1,4 +1,5 @@
 """Pages: the home redirect, the login form, logging out."""
+
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -31,12 +32,20 @@ async def login_page(request: Request) -> Response:
     next_url = _safe_next(str(form.get("next", "")))
     settings = request.app.state.settings
     try:
-        _user, token = await sessions.login(settings, username, str(form.get("password", "")),
-                                            address=auth.client_address(request),
-                                            user_agent=request.headers.get("user-agent", ""))
+        _user, token = await sessions.login(
+            settings,
+            username,
+            str(form.get("password", "")),
+            address=auth.client_address(request),
+            user_agent=request.headers.get("user-agent", ""),
+        )
     except ApiError as exc:
-        return render(request, "login.html", {"user": None, "next": next_url, "username": username,
-                                              "error": exc.message}, exc.status)
+        return render(
+            request,
+            "login.html",
+            {"user": None, "next": next_url, "username": username, "error": exc.message},
+            exc.status,
+        )
     response = RedirectResponse(next_url, status_code=303)
     auth.set_session_cookie(response, token, days=settings.session_days, secure=settings.secure_cookies)
     return response

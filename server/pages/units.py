@@ -1,4 +1,5 @@
 """Pages: the unit tree with search and progress charts, and one unit with its checklists."""
+
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -36,8 +37,19 @@ async def units_page(request: Request) -> Response:
     for u in found:
         counts[u.qms_status] = counts.get(u.qms_status, 0) + 1
     groups = [] if q else _district_groups(found, by_parent)
-    return render(request, "units.html", {"user": user, "q": q, "roots": roots, "by_parent": by_parent,
-                                          "count": len(found), "status_counts": counts, "groups": groups})
+    return render(
+        request,
+        "units.html",
+        {
+            "user": user,
+            "q": q,
+            "roots": roots,
+            "by_parent": by_parent,
+            "count": len(found),
+            "status_counts": counts,
+            "groups": groups,
+        },
+    )
 
 
 def _district_groups(found: list[Unit], by_parent: dict) -> list[dict]:
@@ -53,8 +65,9 @@ def _district_groups(found: list[Unit], by_parent: dict) -> list[dict]:
             counts[node.qms_status] = counts.get(node.qms_status, 0) + 1
             stack.extend(by_parent.get(node.id, ()))
         total = sum(counts.values())
-        groups.append({"unit": u, "counts": counts, "total": total,
-                       "done": sum(counts.get(s, 0) for s in DONE_STATUSES)})
+        groups.append(
+            {"unit": u, "counts": counts, "total": total, "done": sum(counts.get(s, 0) for s in DONE_STATUSES)}
+        )
     return groups
 
 
@@ -72,13 +85,22 @@ async def unit_page(request: Request, error: str | None = None) -> Response:
         return redirect
     detail = await units.unit_detail(user, page_unit_id(request))
     today = today_vn()
-    return render(request, "unit.html", {
-        "user": user, "unit": detail.unit, "parent": detail.parent, "children": detail.children,
-        "checklists": await checklists.of_unit(detail.unit), "error": error,
-        "can_create": user.role in auth.CAN_CREATE_CHECKLISTS,
-        "published": await Template.filter(published=True).order_by("id"),
-        "periods": current_periods(today),
-    }, status_code=422 if error else 200)
+    return render(
+        request,
+        "unit.html",
+        {
+            "user": user,
+            "unit": detail.unit,
+            "parent": detail.parent,
+            "children": detail.children,
+            "checklists": await checklists.of_unit(detail.unit),
+            "error": error,
+            "can_create": user.role in auth.CAN_CREATE_CHECKLISTS,
+            "published": await Template.filter(published=True).order_by("id"),
+            "periods": current_periods(today),
+        },
+        status_code=422 if error else 200,
+    )
 
 
 routes = [

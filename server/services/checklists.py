@@ -5,6 +5,7 @@ entry in one transaction, so phones receive it on their next pull. `create_for` 
 for: it checks the role, the unit's scope, the template and the period (period rules are the protocol's,
 `sync/periods.py`) and answers an existing checklist with `checklist_exists` naming its id.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,15 @@ async def create_checklist(unit_id: int, template_id: int, period: str, username
     ms = now_ms()
     async with in_transaction() as conn:
         checklist = await Checklist.create(
-            id=str(uuid.uuid4()), unit_id=unit_id, template_id=template_id, period=period,
-            status="draft", version=1, created_by=username, created_ms=ms, updated_ms=ms,
+            id=str(uuid.uuid4()),
+            unit_id=unit_id,
+            template_id=template_id,
+            period=period,
+            status="draft",
+            version=1,
+            created_by=username,
+            created_ms=ms,
+            updated_ms=ms,
             using_db=conn,
         )
         await append_changes(conn, [(unit_id, checklist.id, "checklist", "")])
@@ -49,8 +57,7 @@ async def create_for(user: User, unit_id: int, template_id: int, period: str) ->
         raise problem("template_unknown", field="template_id")
     period = period.strip()
     if not valid_period(template.period_kind, period):
-        raise problem("period_invalid", field="period", period=period,
-                      example=PERIOD_EXAMPLES[template.period_kind])
+        raise problem("period_invalid", field="period", period=period, example=PERIOD_EXAMPLES[template.period_kind])
     existing = await Checklist.get_or_none(unit_id=unit_id, template_id=template.id, period=period)
     if existing is None:
         try:
@@ -59,9 +66,13 @@ async def create_for(user: User, unit_id: int, template_id: int, period: str) ->
             existing = await Checklist.get(unit_id=unit_id, template_id=template.id, period=period)
     if existing is not None:
         raise problem("checklist_exists", checklist_id=existing.id)
-    await AuditLog.create(username=user.username, action="checklist.create", object_type="checklist",
-                          object_id=checklist.id, detail={"unit_id": unit_id, "template": template.code,
-                                                          "period": period})
+    await AuditLog.create(
+        username=user.username,
+        action="checklist.create",
+        object_type="checklist",
+        object_id=checklist.id,
+        detail={"unit_id": unit_id, "template": template.code, "period": period},
+    )
     return checklist
 
 
@@ -74,12 +85,17 @@ async def progress_of(checklists: list[Checklist]) -> dict[str, dict]:
     for tid in await TemplateItem.filter(template_id__in=template_ids).values_list("template_id", flat=True):
         totals[tid] = totals.get(tid, 0) + 1
     answered: dict[str, int] = {}
-    rows = await Answer.filter(checklist_id__in=[c.id for c in checklists]).exclude(value=None).values_list(
-        "checklist_id", flat=True)
+    rows = (
+        await Answer.filter(checklist_id__in=[c.id for c in checklists])
+        .exclude(value=None)
+        .values_list("checklist_id", flat=True)
+    )
     for cid in rows:
         answered[cid] = answered.get(cid, 0) + 1
-    return {c.id: {"answered": answered.get(c.id, 0), "total": totals.get(c.template_id, 0)}  # type: ignore[attr-defined]
-            for c in checklists}
+    return {
+        c.id: {"answered": answered.get(c.id, 0), "total": totals.get(c.template_id, 0)}  # type: ignore[attr-defined]
+        for c in checklists
+    }
 
 
 @dataclass
@@ -89,8 +105,9 @@ class ChecklistRow:
     progress: dict
 
 
-async def list_in_scope(user: User, *, unit_id: int | None = None, status: str | None = None,
-                        limit: int = 500) -> list[ChecklistRow]:
+async def list_in_scope(
+    user: User, *, unit_id: int | None = None, status: str | None = None, limit: int = 500
+) -> list[ChecklistRow]:
     """The checklists of the user's units, most recently changed first."""
     qs = Checklist.filter(unit_id__in=await auth.scope_unit_ids(user))
     if unit_id is not None:

@@ -3,6 +3,7 @@
 A unit sees the deadlines set on it and on every unit above it, limited to its level when a deadline
 names one. `deadlines_of` checks the caller's scope first.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -45,11 +46,17 @@ async def deadlines_for(unit: Unit, today: date) -> list[dict]:
         due = next_due(d, today)
         if due is None:
             continue
-        out.append({
-            "code": d.code, "title": d.title, "due": due.isoformat(), "days_left": (due - today).days,
-            "recurrence": d.recurrence, "reference": d.reference,
-            "template_code": d.template.code if d.template else None,
-        })
+        out.append(
+            {
+                "code": d.code,
+                "title": d.title,
+                "due": due.isoformat(),
+                "days_left": (due - today).days,
+                "recurrence": d.recurrence,
+                "reference": d.reference,
+                "template_code": d.template.code if d.template else None,
+            }
+        )
     return sorted(out, key=lambda x: x["due"])
 
 

@@ -4,6 +4,7 @@
 returns the user with the session token; the route sets the cookie (`auth.set_session_cookie`). It
 raises `login_missing`, `login_throttled` or `bad_credentials`. Every login and logout is audited.
 """
+
 from __future__ import annotations
 
 from .. import auth
@@ -12,8 +13,9 @@ from ..errors import problem
 from ..models import AuditLog, User
 
 
-async def login(settings: Settings, username: str, password: str, *, address: str,
-                user_agent: str = "") -> tuple[User, str]:
+async def login(
+    settings: Settings, username: str, password: str, *, address: str, user_agent: str = ""
+) -> tuple[User, str]:
     username = username.strip()
     if not username or not password:
         raise problem("login_missing")

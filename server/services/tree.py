@@ -1,4 +1,5 @@
 """Walking the unit tree, which has any depth: the whole tree is small enough to read in one query."""
+
 from __future__ import annotations
 
 from ..models import Unit

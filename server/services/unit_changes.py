@@ -4,6 +4,7 @@ Checklists stay attached to their unit; a merged unit becomes an inactive child 
 into, so its past checklists stay in the new unit's scope and its history stays readable. The caller
 (`services.units`) has checked the role and the scope.
 """
+
 from __future__ import annotations
 
 from tortoise.transactions import in_transaction
@@ -26,8 +27,13 @@ async def rename_unit(unit: Unit, name: str, by: str) -> Unit:
         unit.name_folded = fold_diacritics(f"{name} {unit.source_name}")
         await unit.save(update_fields=["name", "name_folded", "updated_at"])
         await UnitHistory.create(unit=unit, change="rename", old={"name": old}, new={"name": name}, by_username=by)
-        await AuditLog.create(username=by, action="unit.rename", object_type="unit", object_id=str(unit.id),
-                              detail={"old": old, "new": name})
+        await AuditLog.create(
+            username=by,
+            action="unit.rename",
+            object_type="unit",
+            object_id=str(unit.id),
+            detail={"old": old, "new": name},
+        )
     return unit
 
 
@@ -48,10 +54,16 @@ async def move_unit(unit: Unit, new_parent: Unit, by: str) -> Unit:
         unit.parent = new_parent
         await unit.save(update_fields=["parent_id", "updated_at"])
         await _relevel(unit.id, new_parent.level + 1)
-        await UnitHistory.create(unit=unit, change="move", old={"parent_id": old}, new={"parent_id": new_parent.id},
-                                 by_username=by)
-        await AuditLog.create(username=by, action="unit.move", object_type="unit", object_id=str(unit.id),
-                              detail={"old_parent": old, "new_parent": new_parent.id})
+        await UnitHistory.create(
+            unit=unit, change="move", old={"parent_id": old}, new={"parent_id": new_parent.id}, by_username=by
+        )
+        await AuditLog.create(
+            username=by,
+            action="unit.move",
+            object_type="unit",
+            object_id=str(unit.id),
+            detail={"old_parent": old, "new_parent": new_parent.id},
+        )
     await unit.refresh_from_db()
     return unit
 
@@ -69,9 +81,11 @@ async def merge_unit(unit: Unit, into: Unit, by: str) -> Unit:
         unit.active, unit.merged_into, unit.parent = False, into, into
         await unit.save(update_fields=["active", "merged_into_id", "parent_id", "updated_at"])
         await _relevel(unit.id, into.level + 1)
-        await UnitHistory.create(unit=unit, change="merge", old={"parent_id": old_parent},
-                                 new={"merged_into": into.id}, by_username=by)
-        await AuditLog.create(username=by, action="unit.merge", object_type="unit", object_id=str(unit.id),
-                              detail={"into": into.id})
+        await UnitHistory.create(
+            unit=unit, change="merge", old={"parent_id": old_parent}, new={"merged_into": into.id}, by_username=by
+        )
+        await AuditLog.create(
+            username=by, action="unit.merge", object_type="unit", object_id=str(unit.id), detail={"into": into.id}
+        )
     await unit.refresh_from_db()
     return unit

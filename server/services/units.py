@@ -4,6 +4,7 @@ A unit outside the caller's scope answers `unit_not_found`, the same as one that
 the provincial admin changes the tree; the changes themselves, each kept in the unit's history, are in
 `unit_changes`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
