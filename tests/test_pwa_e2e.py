@@ -325,7 +325,7 @@ def test_returned_checklist_expired_session_and_logout(new_context, live_server)
     assert push_status(official, cid, "submit")["outcome"] in ("applied", "merged")
     result = push_status(reviewer, cid, "return", "Bổ sung minh chứng cho mục 4.1.")
     assert result["outcome"] in ("applied", "merged"), result
-    # The reviewer's comment on one item (the review screens are another issue): written as they will be.
+    # The reviewer's comment on one item, written in the database as the review screens write it.
     (unit_id,) = live_server.sql("SELECT unit_id FROM checklist WHERE id = ?", (cid,))[0]
     live_server.sql(
         "INSERT INTO answer (checklist_id, item_key, value, note, version, value_ms, value_by, value_device,"
