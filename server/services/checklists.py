@@ -16,6 +16,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from sync.changelog import append_changes
+from sync.create import key_locks, lock_key
 from sync.models import Answer, Checklist, Conflict
 from sync.periods import PERIOD_EXAMPLES, valid_period
 from sync.sql import now_ms
@@ -30,7 +31,9 @@ from .units import unit_in_scope
 async def create_checklist(unit_id: int, template_id: int, period: str, username: str) -> Checklist:
     """Raises tortoise IntegrityError if the unit already has this template for this period."""
     ms = now_ms()
-    async with in_transaction() as conn:
+    key = (unit_id, template_id, period)  # phones may be creating it too (sync/create.py): take turns
+    async with key_locks([key]), in_transaction() as conn:
+        await lock_key(conn, key)
         checklist = await Checklist.create(
             id=str(uuid.uuid4()),
             unit_id=unit_id,
