@@ -162,3 +162,48 @@ async def test_creates_outside_scope_role_template_or_period_are_rejected_and_do
     assert (await v.push())[0]["reason"] == "forbidden"
     assert await Checklist.filter(unit_id=unit).count() == 2
     assert await Checklist.filter(unit_id=elsewhere).count() == 0
+
+
+async def test_creates_of_one_key_through_two_server_processes_make_one_checklist(seeded, settings, tmp_path):
+    """PostgreSQL, two uvicorn processes: only the advisory lock per key keeps the creates apart."""
+    import pytest
+
+    from client.sync_client import SyncClient
+    from tests.conftest import BACKEND
+    from tests.test_sync_multiprocess import free_port, start_server, wait_ready
+
+    if BACKEND != "postgres":
+        pytest.skip("needs EISO_TEST_DB=postgres (two server processes on one PostgreSQL database)")
+    unit, template = await key()
+    ports = [free_port(), free_port()]
+    logs = [open(tmp_path / f"server-{p}.log", "w") for p in ports]
+    procs = [start_server(settings.database_url, p, log) for p, log in zip(ports, logs)]
+    phones: list[SyncClient] = []
+    try:
+        await asyncio.gather(*(wait_ready(p, pr) for p, pr in zip(ports, procs)))
+        for i in range(6):
+            c = SyncClient(tmp_path / f"phone-{i}.sqlite3", base_url=f"http://127.0.0.1:{ports[i % 2]}")
+            await c.login("xa.iatoi", DEMO_PASSWORD)
+            await c.register()
+            phones.append(c)
+        periods = [f"20{y}" for y in range(10, 20)]
+        for period in periods:
+            for c in phones:
+                c.create_checklist(unit, template, period)
+        results = await asyncio.gather(*(c.push() for c in phones))
+        assert {r["outcome"] for rs in results for r in rs} == {"applied", "merged"}
+        assert await Checklist.filter(unit_id=unit, period__in=periods).count() == len(periods)
+        assert await ChecklistAlias.all().count() == len(periods) * (len(phones) - 1)
+        for c in phones:
+            await c.pull()
+            assert {x["period"] for x in c.checklists().values() if x["period"] in periods} == set(periods)
+            assert len([x for x in c.checklists().values() if x["period"] in periods]) == len(periods)
+    finally:
+        for c in phones:
+            await c.close()
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=10)
+        for log in logs:
+            log.close()
