@@ -207,3 +207,18 @@ async def test_creates_of_one_key_through_two_server_processes_make_one_checklis
             p.wait(timeout=10)
         for log in logs:
             log.close()
+
+
+async def test_a_phones_old_id_opens_the_checklist_it_became(device, login):
+    a = await device("xa.iatoi")
+    b = await device("xa.iatoi")
+    unit, template = await key()
+    ca = a.create_checklist(unit, template, "2026")
+    cb = b.create_checklist(unit, template, "2026")
+    await a.push()
+    await b.push()
+    web = await login("xa.iatoi")
+    r = await web.get(f"/api/checklists/{cb}")
+    assert r.status_code == 200 and r.json()["id"] == ca
+    outsider = await login("xa.tumorong")
+    assert (await outsider.get(f"/api/checklists/{cb}")).status_code == 404
