@@ -7,9 +7,9 @@
 3. load the state the new edits touch in a few queries (`load_batch_state`: checklists, their answers,
    the conflicts named, open-conflict counts, item types),
 4. merge edit by edit in memory (`sync/batch.py`, `merge_edit`: the merge rules of `sync/merge.py`, the
-   workflow of `sync/workflow.py`), changing that state and noting what changed; a `create` edit is applied on its own between runs
-   of other edits (`sync/create.py`), and edits sent to a phone's alias of a checklist land on the
-   canonical one,
+   workflow of `sync/workflow.py`), changing that state and noting what changed; a `create` edit is
+   applied on its own between runs of other edits (`sync/create.py`), and edits sent to a phone's alias
+   of a checklist land on the canonical one,
 5. write answers, checklists, conflicts, one Edit row per edit (`write_batch`, with `executemany`) and
    the device's `last_seq`, then append the change log (`sync/changelog.py`) last; commit; answer.
 
