@@ -18,6 +18,7 @@ import gzip
 import json
 import sqlite3
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ CREATE TABLE IF NOT EXISTS checklist (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS answer (checklist_id TEXT NOT NULL, item_key TEXT NOT NULL, data TEXT NOT NULL,
                                    PRIMARY KEY (checklist_id, item_key));
 CREATE TABLE IF NOT EXISTS conflict (id TEXT PRIMARY KEY, checklist_id TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS alias (id TEXT PRIMARY KEY, checklist_id TEXT NOT NULL);
 """
 
 
@@ -127,7 +129,25 @@ class SyncClient:
             raise
         return seq
 
+    def create_checklist(self, unit_id: int, template_id: int, period: str) -> str:
+        """Start a checklist offline: the id is made here, the checklist is local at once and the create
+        edit waits in the outbox like any other. Returns the id."""
+        checklist_id = str(uuid.uuid4())
+        local = {"id": checklist_id, "unit_id": unit_id, "template_id": template_id, "period": period}
+        self.db.execute(
+            "INSERT INTO checklist (id, data) VALUES (?, ?)",
+            (checklist_id, json.dumps({**local, "status": "draft", "version": 0, "local": True})),
+        )
+        self._enqueue({"kind": "create", "checklist_id": checklist_id, **{k: local[k] for k in local if k != "id"}})
+        return checklist_id
+
+    def canonical(self, checklist_id: str) -> str:
+        """The id the server knows a checklist by (a local id another phone's create beat is an alias)."""
+        row = self.db.execute("SELECT checklist_id FROM alias WHERE id = ?", (checklist_id,)).fetchone()
+        return row[0] if row else checklist_id
+
     def edit_answer(self, checklist_id: str, item_key: str, value: Any = _UNSET, note: str | None = None) -> int:
+        checklist_id = self.canonical(checklist_id)
         local = self.answer(checklist_id, item_key)
         edit: dict[str, Any] = {
             "kind": "answer",
@@ -256,6 +276,17 @@ class SyncClient:
                 "INSERT OR REPLACE INTO conflict (id, checklist_id, data) VALUES (?, ?, ?)",
                 [(c["id"], c["checklist_id"], json.dumps(c, ensure_ascii=False)) for c in page["conflicts"]],
             )
+            for a in page.get("aliases", []):  # our id lost the race: the checklist lives on under the other
+                db.execute(
+                    "INSERT OR REPLACE INTO alias (id, checklist_id) VALUES (?, ?)", (a["id"], a["checklist_id"])
+                )
+                db.execute("DELETE FROM checklist WHERE id = ?", (a["id"],))
+                for t in ("answer", "conflict"):
+                    db.execute(
+                        f"UPDATE OR IGNORE {t} SET checklist_id = ? WHERE checklist_id = ?",
+                        (a["checklist_id"], a["id"]),
+                    )
+                    db.execute(f"DELETE FROM {t} WHERE checklist_id = ?", (a["id"],))
             for d in page["deleted"]:
                 if d["entity"] == "checklist":
                     for t, col in (("checklist", "id"), ("answer", "checklist_id"), ("conflict", "checklist_id")):

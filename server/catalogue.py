@@ -14,6 +14,7 @@ from sync.periods import (
     PERIOD_EXAMPLES,
     PERIOD_KINDS,
     PERIOD_LABELS,
+    RECENT_PERIODS,
     TIMEZONE,
     VN,
     current_period,
@@ -30,6 +31,7 @@ __all__ = [
     "PERIOD_EXAMPLES",
     "PERIOD_KINDS",
     "PERIOD_LABELS",
+    "RECENT_PERIODS",
     "PHONE_MESSAGES",
     "PROBLEMS",
     "QMS_STATUS_LABELS",
@@ -157,6 +159,7 @@ def for_client() -> dict:
         "period_labels": PERIOD_LABELS,
         # Messages by name, for what the phone checks or meets itself (a login form left empty, no network).
         "messages": {**{name: message for name, (_s, _c, message) in PROBLEMS.items()}, **PHONE_MESSAGES},
+        "period_recent": RECENT_PERIODS,  # how many recent periods of each kind a create form offers
     }
 
 

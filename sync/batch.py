@@ -45,6 +45,7 @@ class BatchState:
     open_by_field: dict[tuple[str, str, str], list[dict]]
     open_conflicts: dict[str, int]  # per checklist an edit approves
     item_types: dict[int, dict[str, str]]
+    aliases: dict[str, str] = field(default_factory=dict)  # a phone's checklist id -> the canonical one
 
 
 @dataclass
@@ -69,6 +70,7 @@ def merge_edit(e: Any, batch: PushContext, state: BatchState, writes: BatchWrite
         c = state.conflicts.get(e.conflict_id)
         cid = c["checklist_id"] if c else ""
         item_key = c["item_key"] if c else ""
+    cid = state.aliases.get(cid, cid)
     cl = state.checklists.get(cid)
     if cl is None:
         reason = "out_of_scope"
@@ -85,24 +87,27 @@ def merge_edit(e: Any, batch: PushContext, state: BatchState, writes: BatchWrite
         writes.checklists.add(cid)
         writes.changes.append((cl["unit_id"], cid, "checklist", ""))
         res["checklist_version"] = cl["version"]
-    writes.edit_rows.append(
-        (
-            batch.device_id,
-            e.seq,
-            batch.actor.username,
-            e.kind,
-            cid,
-            item_key,
-            e.model_dump_json(exclude_unset=True),
-            e.device_ms,
-            eff,
-            batch.received,
-            res["outcome"],
-            reason,
-            _detail(res),
-        )
-    )
+    writes.edit_rows.append(edit_row(e, batch, cid, item_key, eff, res))
     return res
+
+
+def edit_row(e: Any, batch: PushContext, checklist_id: str, item_key: str, eff: int, res: dict) -> tuple:
+    """The Edit row that records one edit and its result (the payload as the phone sent it)."""
+    return (
+        batch.device_id,
+        e.seq,
+        batch.actor.username,
+        e.kind,
+        checklist_id,
+        item_key,
+        e.model_dump_json(exclude_unset=True),
+        e.device_ms,
+        eff,
+        batch.received,
+        res["outcome"],
+        res["reason"],
+        _detail(res),
+    )
 
 
 # ---------------------------------------------------------------------------------------------- one edit

@@ -60,6 +60,23 @@ class Checklist(Model):
         unique_together = (("unit", "template", "period"),)
 
 
+class ChecklistAlias(Model):
+    """A checklist id a phone made for a unit/template/period that already had a checklist: edits
+    addressed to `alias_id` land on `checklist` (sync/create.py); pulls tell phones to re-key."""
+
+    alias_id = fields.CharField(primary_key=True, max_length=36)
+    checklist: fields.ForeignKeyRelation[Checklist] = fields.ForeignKeyField(
+        "models.Checklist", related_name="aliases", on_delete=fields.CASCADE
+    )
+    unit_id = fields.IntField()
+    created_by = fields.CharField(max_length=64, default="")
+    device_id = fields.CharField(max_length=36, default="")
+    created_ms = fields.BigIntField()
+
+    class Meta:
+        table = "checklist_alias"
+
+
 class Answer(Model):
     """Current value and note of one item. Each field remembers the edit that set it."""
 

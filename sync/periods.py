@@ -22,6 +22,9 @@ PERIOD_PATTERNS = {
 PERIOD_EXAMPLES = {"month": "2026-11", "year": "2026", "once": "once"}
 # How a period reads, by kind ({month} and {year} filled in); the phone gets these through the catalogue.
 PERIOD_LABELS = {"month": "Tháng {month}/{year}", "year": "Năm {year}", "once": "Một lần"}
+# How many periods of each kind a create form offers: the current one and the ones just before it (a
+# report started late, or offline at the turn of a month). The phone gets these through the catalogue.
+RECENT_PERIODS = {"month": 3, "year": 2, "once": 1}
 
 
 def valid_period(period_kind: str, period: str) -> bool:
@@ -60,3 +63,16 @@ def period_label(period: str) -> str:
     if PERIOD_PATTERNS["year"].match(period):
         return PERIOD_LABELS["year"].format(year=period)
     return period
+
+
+def recent_periods(period_kind: str, today: date) -> list[str]:
+    """The periods a create form offers for this kind, the current one first: "2026-11", "2026-10", …"""
+    if period_kind == "month":
+        out, y, m = [], today.year, today.month
+        for _ in range(RECENT_PERIODS["month"]):
+            out.append(f"{y:04d}-{m:02d}")
+            y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+        return out
+    if period_kind == "year":
+        return [f"{today.year - i:04d}" for i in range(RECENT_PERIODS["year"])]
+    return ["once"]

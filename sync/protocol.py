@@ -17,6 +17,8 @@ MAX_PULL_LIMIT = 2000
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# A checklist id made on the phone: a lowercase UUID (crypto.randomUUID()), compared as text.
+CHECKLIST_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
 class _Edit(BaseModel):
@@ -48,7 +50,17 @@ class ResolveEdit(_Edit):
     value: Any = None
 
 
-EditIn = Annotated[AnswerEdit | StatusEdit | ResolveEdit, Field(discriminator="kind")]
+class CreateEdit(_Edit):
+    """A checklist started on the phone, offline or not (sync/create.py applies it)."""
+
+    kind: Literal["create"]
+    checklist_id: str = Field(pattern=CHECKLIST_ID_PATTERN)
+    unit_id: int
+    template_id: int
+    period: str = Field(min_length=1, max_length=16)
+
+
+EditIn = Annotated[AnswerEdit | StatusEdit | ResolveEdit | CreateEdit, Field(discriminator="kind")]
 
 
 class PushRequest(BaseModel):

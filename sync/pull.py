@@ -85,6 +85,7 @@ async def pull_page(user: Any, scope: set[int], device_id: str, cursor: str | No
         "answers": [],
         "conflicts": [],
         "deleted": [],
+        "aliases": [],  # a phone's checklist id -> the checklist it became (sync/create.py): re-key it
     }
     if cur is None or cur.digest != digest:
         rows = await fetch(conn, 'SELECT COALESCE(MAX(id), 0) AS m FROM "change"')
@@ -125,6 +126,12 @@ async def _whole_checklists(conn: Any, checklist_ids: list[str], body: dict) -> 
     await _add_checklists(conn, checklist_ids, body)
     body["answers"].extend(answer_out(a) for a in await fetch_in(conn, SELECT_ANSWERS_OF, checklist_ids))
     body["conflicts"].extend(conflict_out(c) for c in await fetch_in(conn, SELECT_CONFLICTS_OF, checklist_ids))
+    body["aliases"].extend(
+        {"id": r["alias_id"], "checklist_id": r["checklist_id"]}
+        for r in await fetch_in(
+            conn, "SELECT alias_id, checklist_id FROM checklist_alias WHERE checklist_id IN ({in})", checklist_ids
+        )
+    )
 
 
 async def _changed_entities(
@@ -188,7 +195,9 @@ async def _delta_page(conn: Any, scope: set[int], cur: Cursor, limit: int, body:
             )
             continue
         cl_ids[r["checklist_id"]] = None
-        if r["entity"] == "answer":
+        if r["entity"] == "alias":
+            body["aliases"].append({"id": r["entity_key"], "checklist_id": r["checklist_id"]})
+        elif r["entity"] == "answer":
             answer_keys.add((r["checklist_id"], r["entity_key"]))
         elif r["entity"] == "conflict":
             conflict_ids[r["entity_key"]] = None

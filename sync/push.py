@@ -7,7 +7,9 @@
 3. load the state the new edits touch in a few queries (`load_batch_state`: checklists, their answers,
    the conflicts named, open-conflict counts, item types),
 4. merge edit by edit in memory (`sync/batch.py`, `merge_edit`: the merge rules of `sync/merge.py`, the
-   workflow of `sync/workflow.py`), changing that state and noting what changed,
+   workflow of `sync/workflow.py`), changing that state and noting what changed; a `create` edit is
+   applied on its own between runs of other edits (`sync/create.py`), and edits sent to a phone's alias
+   of a checklist land on the canonical one,
 5. write answers, checklists, conflicts, one Edit row per edit (`write_batch`, with `executemany`) and
    the device's `last_seq`, then append the change log (`sync/changelog.py`) last; commit; answer.
 
@@ -25,7 +27,17 @@ from tortoise.transactions import in_transaction
 from .batch import BatchState, BatchWrites, PushContext, merge_edit
 from .changelog import append_changes
 from .clock import clock_offset
-from .protocol import MIN_PROTOCOL, AnswerEdit, PushRequest, ResolveEdit, StatusEdit, SyncError, refusal
+from .create import canonical_of, create_edit, key_locks
+from .protocol import (
+    MIN_PROTOCOL,
+    AnswerEdit,
+    CreateEdit,
+    PushRequest,
+    ResolveEdit,
+    StatusEdit,
+    SyncError,
+    refusal,
+)
 from .rows import (
     ANSWER_COLS,
     CONFLICT_COLS,
@@ -71,8 +83,9 @@ async def apply_push(
     received = received_ms if received_ms is not None else now_ms()
     offset = clock_offset(received, req.client_ms)
     edits = sorted({e.seq: e for e in reversed(req.edits)}.values(), key=lambda e: e.seq)
+    creating = [(e.unit_id, e.template_id, e.period) for e in edits if isinstance(e, CreateEdit)]
     try:
-        async with in_transaction() as conn:
+        async with key_locks(creating), in_transaction() as conn:
             return await _apply_in_tx(conn, user, scope, req.device_id, edits, received, offset)
     except _Refused as refused:
         payload = raw if raw is not None else req.model_dump_json()
@@ -153,11 +166,29 @@ def _continuing(edits: list, last_seq: int) -> tuple[list, int | None]:
 
 
 async def _merge_batch(conn: Any, batch: PushContext, scope: set[int], edits: list, results: dict[int, dict]) -> None:
-    state = await load_batch_state(conn, scope, edits)
-    writes = BatchWrites()
+    """Edits between two creates are merged set-based; a create is applied on its own, in seq order, so
+    the edits after it find the checklist it made."""
+    for part in _runs(edits):
+        writes = BatchWrites()
+        if isinstance(part[0], CreateEdit):
+            results[part[0].seq] = await create_edit(conn, batch, scope, part[0], writes)
+            state = BatchState({}, {}, {}, {}, {}, {})
+        else:
+            state = await load_batch_state(conn, scope, part)
+            for e in part:
+                results[e.seq] = merge_edit(e, batch, state, writes)
+        await write_batch(conn, state, writes)
+
+
+def _runs(edits: list) -> list[list]:
+    """The batch cut into runs of non-create edits and single create edits, in order."""
+    runs: list[list] = []
     for e in edits:
-        results[e.seq] = merge_edit(e, batch, state, writes)
-    await write_batch(conn, state, writes)
+        if isinstance(e, CreateEdit) or not runs or isinstance(runs[-1][0], CreateEdit):
+            runs.append([e])
+        else:
+            runs[-1].append(e)
+    return runs
 
 
 async def load_batch_state(conn: Any, scope: set[int], edits: list) -> BatchState:
@@ -166,7 +197,13 @@ async def load_batch_state(conn: Any, scope: set[int], edits: list) -> BatchStat
     conflicts: dict[str, dict] = {}
     if conflict_ids:
         conflicts = {r["id"]: r for r in await fetch_in(conn, SELECT_CONFLICTS, conflict_ids)}
-    checklist_ids = {e.checklist_id for e in edits if not isinstance(e, ResolveEdit)}
+    named = {e.checklist_id for e in edits if not isinstance(e, ResolveEdit)}
+    aliases = await canonical_of(conn, named)  # edits sent to a phone's alias land on the canonical checklist
+
+    def canonical(checklist_id: str) -> str:
+        return aliases.get(checklist_id, checklist_id)
+
+    checklist_ids = {canonical(c) for c in named}
     checklist_ids.update(c["checklist_id"] for c in conflicts.values())
     # PostgreSQL: lock the checklists (in id order: no deadlocks) before reading their answers, so that two
     # processes merging edits of one checklist take turns. Every answer change also updates its checklist.
@@ -178,7 +215,7 @@ async def load_batch_state(conn: Any, scope: set[int], edits: list) -> BatchStat
     }
     if conflicts and lock:  # read again under the lock: another process may have resolved one meanwhile
         conflicts = {r["id"]: r for r in await fetch_in(conn, SELECT_CONFLICTS, conflict_ids)}
-    answered = {e.checklist_id for e in edits if isinstance(e, AnswerEdit)} | {
+    answered = {canonical(e.checklist_id) for e in edits if isinstance(e, AnswerEdit)} | {
         c["checklist_id"] for c in conflicts.values()
     }
     answered &= set(checklists)
@@ -191,7 +228,9 @@ async def load_batch_state(conn: Any, scope: set[int], edits: list) -> BatchStat
         ["open"],
     ):
         open_by_field.setdefault((r["checklist_id"], r["item_key"], r["field"]), []).append(r)
-    approved = {e.checklist_id for e in edits if isinstance(e, StatusEdit) and e.action == "approve"} & set(checklists)
+    approved = {canonical(e.checklist_id) for e in edits if isinstance(e, StatusEdit) and e.action == "approve"} & set(
+        checklists
+    )
     open_conflicts: dict[str, int] = {c: 0 for c in approved}
     if approved:
         for r in await fetch_in(
@@ -203,7 +242,7 @@ async def load_batch_state(conn: Any, scope: set[int], edits: list) -> BatchStat
         ):
             open_conflicts[r["checklist_id"]] = r["n"]
     types = await item_types(conn, {c["template_id"] for c in checklists.values()})
-    return BatchState(checklists, answers, conflicts, open_by_field, open_conflicts, types)
+    return BatchState(checklists, answers, conflicts, open_by_field, open_conflicts, types, aliases)
 
 
 async def write_batch(conn: Any, state: BatchState, writes: BatchWrites) -> None:

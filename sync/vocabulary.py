@@ -29,6 +29,9 @@ REJECTION_REASONS = {
     "version_changed": "Phiếu đã thay đổi kể từ khi bạn xem: hãy xem lại trước khi duyệt.",
     "open_conflicts": "Phiếu còn xung đột chưa giải quyết nên chưa thể duyệt.",
     "conflict_closed": "Xung đột này đã được giải quyết trước đó.",
+    "template_unknown": "Không có mẫu phiếu này hoặc mẫu đã ngừng sử dụng nên không tạo được phiếu.",
+    "invalid_period": "Kỳ báo cáo không hợp lệ cho mẫu phiếu này nên không tạo được phiếu.",
+    "checklist_id_taken": "Mã phiếu này đã được dùng cho một phiếu khác nên không tạo được phiếu.",
 }
 
 # Refusals of a whole sync request: code -> (HTTP status, message).

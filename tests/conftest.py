@@ -38,6 +38,7 @@ MUTABLE_TABLES = [
     "session",
     "login_failure",
     "audit_log",
+    "checklist_alias",
 ]
 ALL_TABLES = MUTABLE_TABLES + ["unit_history", "deadline", "template_item", "template", "user", "unit"]
 

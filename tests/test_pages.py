@@ -70,3 +70,19 @@ async def test_logging_out_from_a_page_ends_the_session(login):
     r = await xa.post("/logout")
     assert r.status_code == 303 and r.headers["location"] == "/login"
     assert (await xa.get("/api/session")).status_code == 401
+
+
+async def test_the_unit_page_create_form_picks_the_period_from_a_list_of_recent_periods(login):
+    import re
+
+    from sync.periods import period_label, recent_periods, today_vn
+
+    xa = await login("xa.iatoi")
+    page = (await xa.get(f"/units/{await unit_id('KT-147')}")).text
+    form = page[page.index('action="/units/') :]
+    assert 'name="period"' in form and '<input id="period"' not in form
+    options = re.findall(r'<option value="([^"]+)">([^<]+)</option>', form[form.index('id="period"') :])
+    today = today_vn()
+    expected = [*recent_periods("month", today), *recent_periods("year", today), "once"]
+    assert options == [(p, period_label(p)) for p in expected]
+    assert options[-1] == ("once", "Một lần") and len(options) == 6

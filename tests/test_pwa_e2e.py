@@ -222,12 +222,14 @@ def test_rejected_edit_shows_reason(new_context, live_server):
     page = ctx.new_page()
     login(page, "xa.iatoi")
     wait_synced(page)
-    # Create the annual report from the home screen (needs the network).
+    # Create the annual report from the home screen, and let it reach the server.
     page.select_option("#new-template", label=page.locator("#new-template option", has_text="năm").first.inner_text())
     page.click("form button[type=submit]:has-text('Tạo phiếu')")
     page.wait_for_selector("#submit-btn")
     cid = checklist_id(page, "annual_report")
     assert cid and page.url.endswith("#/c/" + cid)
+    sync_now(page)
+    wait_synced(page)
     ctx.set_offline(True)
     page.fill("#i-tthc_published-input", "41")
     page.locator("#i-tthc_published-input").blur()

@@ -27,7 +27,7 @@ from server.auth import scope_unit_ids
 from server.models import User
 from sync.models import Device, Edit
 from sync.state import server_replica
-from tests.conftest import DEMO_PASSWORD, MUTABLE_TABLES, wipe
+from tests.conftest import DEMO_PASSWORD, MUTABLE_TABLES, template_id, unit_id, wipe
 from tests.sync_fixtures import make_checklist
 
 USERS = ("xa.iatoi", "xa.iatoi", "admin")
@@ -35,6 +35,7 @@ KEYS = ("c4_1_context", "c4_2_interested_parties", "c4_3_scope")
 VALUES = ("yes", "no", "partial", "na")
 YEAR = 365 * 86_400_000
 SKEWS = (0, 3 * YEAR, -2 * YEAR)
+NEW_PERIODS = ("2025", "2024")  # self-assessments started offline, by several devices at once
 
 
 def make_machine(loop: asyncio.AbstractEventLoop, app_settings):
@@ -50,6 +51,7 @@ def make_machine(loop: asyncio.AbstractEventLoop, app_settings):
             self.clients: list[SyncClient] = []
             self.transports: list[FaultyTransport] = []
             self.made = [0] * len(USERS)
+            self.created: list[list[str]] = [[] for _ in USERS]  # checklist ids each device made
             try:
                 self.cid = run(self._setup())
             except BaseException:  # no teardown follows a failed set-up
@@ -59,6 +61,7 @@ def make_machine(loop: asyncio.AbstractEventLoop, app_settings):
         async def _setup(self) -> str:
             await wipe(MUTABLE_TABLES)
             cid = await make_checklist("KT-147")
+            self.unit_id, self.template_id = await unit_id("KT-147"), await template_id("self_assessment")
             for i, username in enumerate(USERS):
                 t = FaultyTransport(self.holder)
                 skew = SKEWS[i % len(SKEWS)]
@@ -83,6 +86,19 @@ def make_machine(loop: asyncio.AbstractEventLoop, app_settings):
         def edit(self, d, key, value, note):
             self.clients[d].edit_answer(self.cid, key, value, note=note)
             self.made[d] += 1
+
+        @rule(d=st.integers(0, len(USERS) - 1), period=st.sampled_from(NEW_PERIODS))
+        def create(self, d, period):
+            self.created[d].append(self.clients[d].create_checklist(self.unit_id, self.template_id, period))
+            self.made[d] += 1
+
+        @precondition(lambda self: any(self.created))
+        @rule(d=st.integers(0, len(USERS) - 1), pick=st.integers(0, 7), key=st.sampled_from(KEYS))
+        def edit_created(self, d, pick, key):
+            mine = self.created[d]
+            if mine:
+                self.clients[d].edit_answer(mine[pick % len(mine)], key, VALUES[pick % len(VALUES)])
+                self.made[d] += 1
 
         @rule(d=st.integers(0, len(USERS) - 1), faults=st.lists(st.sampled_from(FAULTS), max_size=3))
         def sync(self, d, faults):
@@ -145,6 +161,8 @@ def make_machine(loop: asyncio.AbstractEventLoop, app_settings):
                 assert (await Device.get(id=c.device_id)).last_seq == self.made[d]
                 local = c.outcomes()
                 assert {s: local[s]["outcome"] for s in local} == dict(rows)
+                for made in self.created[d]:  # every checklist made offline is one of the server's, re-keyed
+                    assert c.canonical(made) in c.checklists()
                 user = await User.get(username=USERS[d])
                 assert c.replica() == await server_replica(await scope_unit_ids(user))
 

@@ -35,6 +35,25 @@ export function periodLabel(period) {
   return period;
 }
 
+/** The periods a create form offers for a template of `kind` ("month", "year", "once"), the current one
+ * first, counted from `today` ({y, m, d} in Vietnam); how many comes from the catalogue. */
+export function recentPeriods(kind, today) {
+  const n = (data.period_recent && data.period_recent[kind]) || 1;
+  const out = [];
+  if (kind === "month") {
+    let y = today.y, m = today.m;
+    for (let i = 0; i < n; i++) {
+      out.push(`${y}-${String(m).padStart(2, "0")}`);
+      if (m === 1) { y -= 1; m = 12; } else m -= 1;
+    }
+  } else if (kind === "year") {
+    for (let i = 0; i < n; i++) out.push(String(today.y - i));
+  } else {
+    out.push("once");
+  }
+  return out;
+}
+
 /** A message by name, `{placeholders}` filled from `values`. */
 export function message(name, values = {}) {
   const text = data.messages[name];

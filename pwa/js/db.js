@@ -167,6 +167,15 @@ export class UserStore {
       const checklists = tx.objectStore("checklists");
       const cl = await checklists.get(edit.checklist_id);
       if (cl) { cl.local_ms = entry.device_ms; await checklists.put(cl); }
+    } else if (edit.kind === "create") {
+      // The checklist is on the phone at once, under the id made here; the server keeps that id, or makes
+      // it an alias of a checklist another phone created first (then pulls re-key it, `rekey`).
+      const ms = entry.device_ms;
+      await tx.objectStore("checklists").put({
+        id: edit.checklist_id, unit_id: edit.unit_id, template_id: edit.template_id,
+        template_code: edit.template_code || "", period: edit.period, status: "draft", version: 0,
+        status_comment: "", status_by: "", status_ms: null, approved_version: null, updated_ms: ms, local_ms: ms,
+      });
     } else if (edit.kind === "status") {
       const checklists = tx.objectStore("checklists");
       const cl = await checklists.get(edit.checklist_id);
@@ -196,7 +205,7 @@ export class UserStore {
 
   /** Push results: acknowledged edits leave the outbox; rejected ones are kept with their reason. */
   async applyResults(deviceId, results) {
-    const tx = this.db.transaction(["outbox", "rejected", "answers"], "readwrite");
+    const tx = this.db.transaction(["outbox", "rejected", "answers", "checklists", "conflicts", "kv"], "readwrite");
     const outbox = tx.objectStore("outbox");
     for (const r of results) {
       const entry = await outbox.get(r.seq);
@@ -208,6 +217,8 @@ export class UserStore {
           kind: entry.kind, checklist_id: entry.checklist_id, item_key: entry.item_key || "",
           edit: entry, at_ms: Date.now(),
         });
+      } else if (entry.kind === "create" && r.checklist_id && r.checklist_id !== entry.checklist_id) {
+        await rekey(tx, entry.checklist_id, r.checklist_id); // another phone created it first
       } else if (entry.kind === "answer" && r.version) {
         const answers = tx.objectStore("answers");
         const a = await answers.get([entry.checklist_id, entry.item_key]);
@@ -216,6 +227,9 @@ export class UserStore {
     }
     await tx.done;
   }
+
+  /** The checklist a local id now stands for (an id whose create lost the race is an alias). */
+  async canonicalId(id) { return (await this.kvGet("alias:" + id)) || null; }
 
   /** After re-registering (unknown device) or a sequence gap: number what waits from `first`. */
   async renumberOutbox(first) {
@@ -253,6 +267,7 @@ export class UserStore {
       await answers.put(next);
     }
     for (const c of page.conflicts || []) await conflicts.put(c);
+    for (const a of page.aliases || []) await rekey(tx, a.id, a.checklist_id);
     for (const d of page.deleted || []) {
       if (d.entity === "checklist") await checklists.delete(d.id);
       if (d.entity === "conflict") await conflicts.delete(d.id);
@@ -299,4 +314,39 @@ export class UserStore {
 
 async function hasPendingStatus(outbox, checklistId) {
   return (await outbox.index("checklist").getAll(checklistId)).some((e) => e.kind === "status");
+}
+
+/**
+ * Two phones created the same checklist: the one made here under `aliasId` is `canonicalId` on the server.
+ * Move what the phone holds under the alias to the canonical checklist (inside the caller's transaction,
+ * which must cover checklists, answers, conflicts, outbox and kv): edits still waiting are re-addressed
+ * (the server would also accept the alias), local answers with unsent edits keep their local value.
+ */
+async function rekey(tx, aliasId, canonicalId) {
+  if (!aliasId || aliasId === canonicalId) return;
+  await tx.objectStore("kv").put(canonicalId, "alias:" + aliasId);
+  const checklists = tx.objectStore("checklists");
+  const local = await checklists.get(aliasId);
+  if (local) {
+    await checklists.delete(aliasId);
+    if (!(await checklists.get(canonicalId))) await checklists.put({ ...local, id: canonicalId });
+  }
+  const outbox = tx.objectStore("outbox");
+  const waiting = new Set();
+  for (const e of await outbox.index("checklist").getAll(aliasId)) {
+    if (e.kind === "create") continue; // the create itself stays as it was made
+    e.checklist_id = canonicalId;
+    await outbox.put(e);
+    if (e.item_key) waiting.add(e.item_key);
+  }
+  const answers = tx.objectStore("answers");
+  for (const a of await answers.index("checklist").getAll(aliasId)) {
+    await answers.delete([aliasId, a.item_key]);
+    const there = await answers.get([canonicalId, a.item_key]);
+    if (!there || waiting.has(a.item_key)) {
+      await answers.put({ ...(there || {}), ...a, checklist_id: canonicalId, version: there ? there.version : 0 });
+    }
+  }
+  const conflicts = tx.objectStore("conflicts");
+  for (const c of await conflicts.index("checklist").getAll(aliasId)) await conflicts.delete(c.id);
 }

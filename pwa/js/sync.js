@@ -191,9 +191,17 @@ export class Syncer extends EventTarget {
     if (keep) await this.store.dropChecklistsExcept(keep);
   }
 
+  /** The templates of the phone's checklists, and every published one: a checklist started offline is
+   * filled in from a template already on the phone. */
   async fetchTemplates() {
+    let list = await this.store.kvGet("template_list");
+    if (!list) {
+      list = (await api("GET", "/api/templates")).templates;
+      await this.store.kvSet("template_list", list);
+    }
     const have = new Set((await this.store.templates()).map((t) => t.id));
-    const missing = [...new Set((await this.store.checklists()).map((c) => c.template_id))].filter((id) => !have.has(id));
+    const wanted = [...(await this.store.checklists()).map((c) => c.template_id), ...list.map((t) => t.id)];
+    const missing = [...new Set(wanted)].filter((id) => !have.has(id));
     const fetched = await Promise.all(missing.map((id) => api("GET", "/api/templates/" + id)));
     for (const t of fetched) await this.store.putTemplate(t);
   }
@@ -235,6 +243,10 @@ function wireEdit(e) {
     out.action = e.action;
     out.seen_version = e.seen_version;
     if (e.comment) out.comment = e.comment;
+  } else if (e.kind === "create") {
+    out.unit_id = e.unit_id;
+    out.template_id = e.template_id;
+    out.period = e.period;
   } else if (e.kind === "resolve") {
     delete out.checklist_id; // a resolve names only its conflict
     out.conflict_id = e.conflict_id;

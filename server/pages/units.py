@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sync.periods import current_periods, today_vn
+from sync.periods import PERIOD_KINDS, period_label, recent_periods, today_vn
 
 from .. import auth
 from ..errors import ApiError, parse_int, problem
@@ -97,7 +97,8 @@ async def unit_page(request: Request, error: str | None = None) -> Response:
             "error": error,
             "can_create": user.role in auth.CAN_CREATE_CHECKLISTS,
             "published": await Template.filter(published=True).order_by("id"),
-            "periods": current_periods(today),
+            # picked from a list, never typed: every kind's recent periods with their labels
+            "period_choices": [(p, period_label(p)) for kind in PERIOD_KINDS for p in recent_periods(kind, today)],
         },
         status_code=422 if error else 200,
     )

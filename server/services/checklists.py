@@ -16,7 +16,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from sync.changelog import append_changes
-from sync.models import Answer, Checklist, Conflict
+from sync.create import key_locks, lock_key
+from sync.models import Answer, Checklist, ChecklistAlias, Conflict
 from sync.periods import PERIOD_EXAMPLES, valid_period
 from sync.sql import now_ms
 from sync.vocabulary import CREATORS
@@ -30,7 +31,9 @@ from .units import unit_in_scope
 async def create_checklist(unit_id: int, template_id: int, period: str, username: str) -> Checklist:
     """Raises tortoise IntegrityError if the unit already has this template for this period."""
     ms = now_ms()
-    async with in_transaction() as conn:
+    key = (unit_id, template_id, period)  # phones may be creating it too (sync/create.py): take turns
+    async with key_locks([key]), in_transaction() as conn:
+        await lock_key(conn, key)
         checklist = await Checklist.create(
             id=str(uuid.uuid4()),
             unit_id=unit_id,
@@ -145,6 +148,9 @@ class ChecklistDetail:
 async def get_checklist(user: User, checklist_id: str) -> ChecklistDetail:
     """One checklist with its answers and open conflicts, or `checklist_not_found` outside the scope."""
     checklist = await Checklist.get_or_none(id=checklist_id)
+    if checklist is None:  # a phone's id for a checklist another phone created first (sync/create.py)
+        alias = await ChecklistAlias.get_or_none(alias_id=checklist_id)
+        checklist = alias and await Checklist.get_or_none(id=alias.checklist_id)  # type: ignore[attr-defined]
     if checklist is None or not await auth.unit_in_scope(user, checklist.unit_id):  # type: ignore[attr-defined]
         raise problem("checklist_not_found")
     template = await Template.get(id=checklist.template_id)  # type: ignore[attr-defined]

@@ -10,6 +10,8 @@ let objectUrls = [];
 export async function renderChecklist(main, ctx, id) {
   const { store } = ctx;
   const c = await store.checklist(id);
+  const canonical = c ? null : await store.canonicalId(id);
+  if (canonical) { ctx.go("#/c/" + canonical); return; } // created here too, but another phone was first
   if (!c) {
     clear(main);
     main.append(h("h1", { text: "Không tìm thấy phiếu" }),

@@ -1,5 +1,5 @@
 import { api } from "../sync.js";
-import { periodLabel, statusLabel } from "../catalogue.js";
+import { periodLabel, recentPeriods, statusLabel } from "../catalogue.js";
 import { h, clear, fmtDateTime, fmtIsoDate, todayVN, progressBar, isAnswered, toast } from "./common.js";
 
 const DAY = 86400000;
@@ -103,7 +103,7 @@ export async function renderHome(main, ctx) {
   }
   frag.push(h("section", { "aria-labelledby": "h-cl" },
     h("h2", { id: "h-cl", text: "Phiếu của tôi" }),
-    summaries.length ? list : h("p", { class: "muted", text: "Chưa có phiếu nào. Tạo phiếu mới khi có mạng." })));
+    summaries.length ? list : h("p", { class: "muted", text: "Chưa có phiếu nào. Tạo phiếu mới ở dưới." })));
 
   frag.push(await newChecklistForm(ctx));
   frag.push(h("p", { class: "footer-actions" },
@@ -113,6 +113,9 @@ export async function renderHome(main, ctx) {
   main.append(...frag);
 }
 
+/** "Tạo phiếu" works offline: the template and the period are picked from lists (the periods come from
+ * the catalogue's words, current first), the checklist is made here with its own id and a `create` edit
+ * waits in the outbox; the server keeps one checklist per unit, template and period. */
 async function newChecklistForm(ctx) {
   const { store, user } = ctx;
   let templates = await store.kvGet("template_list");
@@ -120,34 +123,45 @@ async function newChecklistForm(ctx) {
   if (!templates) templates = (await fresh) || [];
   const select = h("select", { id: "new-template", name: "template" },
     templates.map((t) => h("option", { value: String(t.id) }, t.title)));
-  const button = h("button", { type: "submit", class: "btn primary", disabled: !templates.length }, "Tạo phiếu");
+  const periods = h("select", { id: "new-period", name: "period" });
+  const chosen = () => templates.find((x) => String(x.id) === select.value);
+  const fillPeriods = () => {
+    const t = chosen();
+    periods.replaceChildren(...(t ? recentPeriods(t.period_kind, todayVN()) : [])
+      .map((p) => h("option", { value: p }, periodLabel(p))));
+  };
+  fillPeriods();
+  select.addEventListener("change", fillPeriods);
+  const button = h("button", { type: "submit", class: "btn primary", disabled: !templates.length || !user.unit }, "Tạo phiếu");
   const form = h("form", { class: "card form", "aria-labelledby": "h-new" },
     h("h2", { id: "h-new", text: "Tạo phiếu mới" }),
     h("div", { class: "field" }, h("label", { for: "new-template", text: "Mẫu phiếu" }), select),
-    h("p", { class: "muted", text: "Kỳ báo cáo được chọn theo tháng hoặc năm hiện tại. Cần có mạng." }),
+    h("div", { class: "field" }, h("label", { for: "new-period", text: "Kỳ báo cáo" }), periods),
+    h("p", { class: "muted", text: templates.length
+      ? "Tạo được cả khi không có mạng: phiếu sẽ được gửi khi có mạng."
+      : "Cần có mạng một lần để tải danh sách mẫu phiếu." }),
     button);
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const t = templates.find((x) => String(x.id) === select.value);
-    if (!t) return;
-    const now = todayVN();
-    const period = t.period_kind === "month" ? `${now.y}-${String(now.m).padStart(2, "0")}`
-      : t.period_kind === "year" ? String(now.y) : "once";
+    const t = chosen();
+    const period = periods.value;
+    if (!t || !period || !user.unit) return;
     button.disabled = true;
     try {
-      const c = await api("POST", "/api/checklists", { unit_id: user.unit.id, template_id: t.id, period });
-      await store.db.put("checklists", { ...c, template_code: t.code });
-      ctx.syncer.syncNow("create");
-      await ctx.syncer.fetchTemplates().catch(() => {});
-      ctx.go("#/c/" + c.id);
-    } catch (err) {
-      if (err.status === 409 && err.body && err.body.checklist_id) {
+      const same = (await store.checklists()).find((c) => c.unit_id === user.unit.id
+        && c.template_id === t.id && c.period === period);
+      if (same) {
         toast("Đơn vị đã có phiếu này cho kỳ " + periodLabel(period) + ".");
-        await ctx.syncer.syncNow("open-existing");
-        ctx.go("#/c/" + err.body.checklist_id);
-      } else {
-        toast(err.message || "Không tạo được phiếu.");
+        ctx.go("#/c/" + same.id);
+        return;
       }
+      const id = crypto.randomUUID();
+      await store.recordEdit({ kind: "create", checklist_id: id, unit_id: user.unit.id, template_id: t.id,
+        template_code: t.code, period });
+      ctx.syncer.afterEdit();
+      ctx.go("#/c/" + id);
+    } catch (err) {
+      toast(err.message || "Không tạo được phiếu.");
       button.disabled = false;
     }
   });

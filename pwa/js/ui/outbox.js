@@ -1,7 +1,7 @@
-import { reasonText } from "../catalogue.js";
+import { periodLabel, reasonText } from "../catalogue.js";
 import { h, clear, fmtDateTime, fmtSize, valueText, toast } from "./common.js";
 
-const KIND = { answer: "Trả lời", status: "Nộp / trạng thái", resolve: "Xử lý xung đột" };
+const KIND = { answer: "Trả lời", status: "Nộp / trạng thái", resolve: "Xử lý xung đột", create: "Tạo phiếu" };
 
 async function itemLabel(store, checklistId, key) {
   const c = await store.checklist(checklistId);
@@ -105,7 +105,8 @@ export async function renderOutbox(main, ctx) {
     const info = await itemLabel(store, e.checklist_id, e.item_key);
     const what = e.kind === "answer"
       ? ("value" in e ? valueText(e.value, info.type) : "Ghi chú: " + (e.note || "(trống)"))
-      : e.kind === "status" ? "Nộp phiếu" : "Chọn: " + valueText(e.value, info.type);
+      : e.kind === "status" ? "Nộp phiếu"
+      : e.kind === "create" ? "Tạo phiếu " + periodLabel(e.period) : "Chọn: " + valueText(e.value, info.type);
     waitItems.push(h("li", {}, h("span", { text: `${info.label || info.title}` }), h("span", { class: "muted", text: " → " + what + " · " + fmtDateTime(e.device_ms) })));
   }
   frag.push(h("section", { class: "card", "aria-labelledby": "h-wait" },
