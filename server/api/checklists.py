@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from sync.models import Answer, Checklist, Conflict
+from sync.rows import side_value
 
 from .. import auth
 from ..models import Template
@@ -65,7 +66,9 @@ def answer_json(a: Answer) -> dict:
 
 
 def conflict_json(c: Conflict) -> dict:
-    load = lambda v: json.loads(v) if v is not None else None  # noqa: E731
+    def load(text: str | None):
+        return side_value(c.field, text)
+
     return {
         "id": c.id,
         "item_key": c.item_key,
