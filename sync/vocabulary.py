@@ -29,6 +29,8 @@ REJECTION_REASONS = {
     "version_changed": "Phiếu đã thay đổi kể từ khi bạn xem: hãy xem lại trước khi duyệt.",
     "open_conflicts": "Phiếu còn xung đột chưa giải quyết nên chưa thể duyệt.",
     "conflict_closed": "Xung đột này đã được giải quyết trước đó.",
+    # A seq the server already recorded, re-sent with a different edit: the recorded edit stands.
+    "duplicate_mismatch": "Thay đổi này mang số thứ tự đã dùng cho một thay đổi khác nên không được áp dụng; nội dung được lưu lại để xem xét.",
 }
 
 # Refusals of a whole sync request: code -> (HTTP status, message).
@@ -37,4 +39,5 @@ SYNC_ERRORS = {
     "unknown_device": (404, "Thiết bị chưa được đăng ký: ứng dụng sẽ đăng ký lại."),
     "device_revoked": (403, "Thiết bị này đã bị thu hồi: dữ liệu chưa gửi được lưu lại để xem xét."),
     "sequence_gap": (409, "Thiếu một số thay đổi ở giữa: ứng dụng sẽ gửi lại từ số còn thiếu."),
+    "seq_repeated": (422, "Một số thứ tự xuất hiện hai lần với nội dung khác nhau trong cùng một lần gửi."),
 }
