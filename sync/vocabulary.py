@@ -15,6 +15,7 @@ RESOLVERS = ("official", "reviewer", "admin")  # may settle a conflict
 DECIDERS = ("reviewer", "admin")  # may return, approve and reopen what the units below declared
 CREATORS = ("official", "reviewer", "admin")  # may create a checklist for a unit in scope
 TREE_ADMINS = ("admin",)  # may rename, move and merge units
+AUDITORS = ("admin",)  # may read the edit log of a checklist (GET /api/checklists/{id}/edits)
 
 CHECKLIST_STATUSES = ("draft", "submitted", "returned", "approved")
 

@@ -13,7 +13,7 @@ from sync.rows import side_value
 
 from .. import auth
 from ..models import Template
-from ..services import checklists
+from ..services import audit_edits, checklists
 from . import JSON, int_param, read_body
 
 
@@ -117,8 +117,18 @@ async def get_checklist(request: Request) -> JSON:
     )
 
 
+async def get_checklist_edits(request: Request) -> JSON:
+    """The edit log of a checklist, for an auditor: GET /api/checklists/{id}/edits?after=&limit=."""
+    user = await auth.require_user(request)
+    after = int_param(request, "after", default=0, minimum=0)
+    limit = int_param(request, "limit", default=100)
+    page = await audit_edits.edits_of_checklist(user, request.path_params["checklist_id"], after=after, limit=limit)
+    return JSON(page)
+
+
 routes = [
     Route("/api/checklists", list_checklists, methods=["GET"]),
     Route("/api/checklists", post_checklist, methods=["POST"]),
     Route("/api/checklists/{checklist_id}", get_checklist, methods=["GET"]),
+    Route("/api/checklists/{checklist_id}/edits", get_checklist_edits, methods=["GET"]),
 ]
