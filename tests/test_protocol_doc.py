@@ -271,3 +271,17 @@ async def test_the_examples_waiting_for_wt_bounds_hold(app, seeded):
             "examples waiting for branch wt-bounds do not hold yet: "
             + "; ".join(f"line {line}: {diffs[0]}" for line, diffs in pending.items())
         )
+
+
+def test_the_comparison_catches_a_wrong_value_a_missing_key_and_an_id_used_twice():
+    bound: dict = {}
+    assert match({"version": 2, "updated_ms": 1}, {"version": 2, "updated_ms": 99}, bound, "x") == []
+    assert match({"version": 2}, {"version": 1}, bound, "x") == ["x.version: expected 2, got 1"]
+    assert match({"a": 1}, {"a": 1, "b": 2}, bound, "x")[0].startswith("x: keys differ")
+    assert match({"id": "doc-1"}, {"id": "real-1"}, bound, "x") == []
+    assert match({"checklist_id": "doc-1"}, {"checklist_id": "real-2"}, bound, "x") != []  # bound to real-1
+    assert match({"id": "doc-2"}, {"id": "real-1"}, bound, "x") != []  # real-1 already stands for doc-1
+    assert match({"answers": [{"v": 1}, {"v": 2}]}, {"answers": [{"v": 2}, {"v": 1}]}, bound, "x") == []
+    assert match({"results": [{"v": 1}, {"v": 2}]}, {"results": [{"v": 2}, {"v": 1}]}, bound, "x") != []
+    assert match({"message": ANY}, {"message": "Tin nhắn"}, bound, "x") == []
+    assert match({"n": 1}, {"n": True}, bound, "x") != []
