@@ -189,10 +189,32 @@ class SyncClient:
                     (res["seq"], res["outcome"], res.get("reason", ""), json.dumps(res, ensure_ascii=False), row[0]),
                 )
                 self.db.execute("DELETE FROM outbox WHERE seq = ?", (res["seq"],))
+                self._take_applied(json.loads(row[0]), res)
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
+
+    def _take_applied(self, edit: dict, res: dict) -> None:
+        """An answer edit `applied` is the item's state at `version`: nobody else had changed the item, so
+        the replica may take the edit's fields and that version (the next edit's base_version). Not after
+        `merged` or `conflict`: the server's item holds changes this device has not seen, and claiming
+        their version would hide the next disagreement. Those arrive with the next pull."""
+        if res.get("outcome") != "applied" or edit.get("kind") != "answer" or "version" not in res:
+            return
+        key = (edit["checklist_id"], edit["item_key"])
+        local = self.answer(*key) or {"checklist_id": key[0], "item_key": key[1], "value": None, "note": ""}
+        if local.get("version", 0) >= res["version"]:
+            return  # a pull already brought this version or a later one
+        if "value" in edit:  # null clears the answer
+            local["value"] = edit["value"]
+        if edit.get("note") is not None:  # a note left out is unchanged
+            local["note"] = edit["note"]
+        local["version"] = res["version"]
+        self.db.execute(
+            "INSERT OR REPLACE INTO answer (checklist_id, item_key, data) VALUES (?, ?, ?)",
+            (key[0], key[1], json.dumps(local, ensure_ascii=False)),
+        )
 
     def _request_body(self, edits: list[dict]) -> tuple[bytes, dict]:
         body = json.dumps(

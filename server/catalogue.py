@@ -115,6 +115,7 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "period_invalid": (422, "invalid", "Kỳ báo cáo '{period}' không hợp lệ cho mẫu này (ví dụ: {example})."),
     "period_missing": (422, "invalid", "Vui lòng chọn mẫu phiếu và kỳ báo cáo."),
     "checklist_exists": (409, "exists", "Đơn vị đã có phiếu này cho kỳ này."),
+    "audit_limit_invalid": (422, "invalid", "Trường '{field}' phải là số từ 1 đến {maximum}."),
     # units
     "unit_name_empty": (422, "invalid", "Tên đơn vị không được để trống."),
     "unit_target_unknown": (422, "invalid", "Đơn vị đích không tồn tại."),

@@ -50,7 +50,7 @@ from .rows import (
     item_types,
 )
 from .sql import execute, execute_many, fetch, in_list, is_postgres, now_ms
-from .vocabulary import SYNC_ERRORS
+from .vocabulary import REJECTION_REASONS, SYNC_ERRORS
 from .workflow import Actor
 
 
@@ -82,7 +82,7 @@ async def apply_push(
         raise refusal("client_too_old", min_protocol=MIN_PROTOCOL)
     received = received_ms if received_ms is not None else now_ms()
     offset = clock_offset(received, req.client_ms)
-    edits = sorted({e.seq: e for e in reversed(req.edits)}.values(), key=lambda e: e.seq)
+    edits = _unique_by_seq(req.edits)
     creating = [(e.unit_id, e.template_id, e.period) for e in edits if isinstance(e, CreateEdit)]
     try:
         async with key_locks(creating), in_transaction() as conn:
@@ -91,6 +91,22 @@ async def apply_push(
         payload = raw if raw is not None else req.model_dump_json()
         await quarantine(req.device_id, user.username, refused.error.code, payload)
         raise refused.error from None
+
+
+def _unique_by_seq(edits: list) -> list:
+    """The edits in seq order, a seq repeated identically counted once; two different edits under one
+    seq refuse the request (`seq_repeated`): which one the device meant cannot be known."""
+    by_seq: dict[int, Any] = {}
+    for e in edits:
+        first = by_seq.setdefault(e.seq, e)
+        if first is not e and _payload(first) != _payload(e):
+            raise refusal("seq_repeated", seq=e.seq)
+    return sorted(by_seq.values(), key=lambda e: e.seq)
+
+
+def _payload(e: Any) -> str:
+    """The edit as the Edit row keeps it (`payload`): what a re-send is compared with."""
+    return e.model_dump_json(exclude_unset=True)
 
 
 async def _apply_in_tx(
@@ -106,7 +122,7 @@ async def _apply_in_tx(
     assert device is not None
     last_seq = device["last_seq"]
 
-    results = await _recorded_results(conn, device_id, [e.seq for e in edits if e.seq <= last_seq])
+    results = await _recorded_results(conn, device_id, user.username, [e for e in edits if e.seq <= last_seq], received)
     fresh, gap = _continuing(edits, last_seq)
     if fresh:
         batch = PushContext(Actor(user.username, user.role, user.unit_id), device_id, received, offset)
@@ -128,25 +144,56 @@ async def _apply_in_tx(
     return body
 
 
-async def _recorded_results(conn: Any, device_id: str, dups: list[int]) -> dict[int, dict]:
-    """Duplicates are answered with what was recorded for them."""
+async def _recorded_results(conn: Any, device_id: str, username: str, dups: list, received: int) -> dict[int, dict]:
+    """Duplicates are answered with what was recorded for them. A known seq re-sent with a different edit
+    is rejected `duplicate_mismatch` (the recorded edit stands) and the different edit is quarantined."""
     results: dict[int, dict] = {}
-    if dups:
-        wanted = set(dups)
-        for r in await fetch(
+    if not dups:
+        return results
+    wanted = {e.seq: e for e in dups}
+    mismatched: list[list] = []
+    for r in await fetch(
+        conn,
+        "SELECT seq, outcome, reason, detail, payload FROM edit WHERE device_id = ? AND seq >= ? AND seq <= ?",
+        [device_id, min(wanted), max(wanted)],
+    ):
+        e = wanted.get(r["seq"])
+        if e is None:
+            continue
+        sent = _payload(e)
+        if not _same_edit(r["payload"], sent):
+            reason = "duplicate_mismatch"
+            results[r["seq"]] = {
+                "seq": r["seq"],
+                "outcome": "rejected",
+                "reason": reason,
+                "message": REJECTION_REASONS[reason],
+                "duplicate": True,
+            }
+            mismatched.append([device_id, username, reason, sent, received])
+            continue
+        results[r["seq"]] = {
+            "seq": r["seq"],
+            "outcome": r["outcome"],
+            "reason": r["reason"],
+            "duplicate": True,
+            **json.loads(r["detail"] or "{}"),
+        }
+    if mismatched:
+        await execute_many(
             conn,
-            "SELECT seq, outcome, reason, detail FROM edit WHERE device_id = ? AND seq >= ? AND seq <= ?",
-            [device_id, min(dups), max(dups)],
-        ):
-            if r["seq"] in wanted:
-                results[r["seq"]] = {
-                    "seq": r["seq"],
-                    "outcome": r["outcome"],
-                    "reason": r["reason"],
-                    "duplicate": True,
-                    **json.loads(r["detail"] or "{}"),
-                }
+            "INSERT INTO quarantine (device_id, username, reason, payload, received_ms) VALUES (?, ?, ?, ?, ?)",
+            mismatched,
+        )
     return results
+
+
+def _same_edit(recorded: str, sent: str) -> bool:
+    """Whether a re-sent edit is the recorded one: equal as JSON (text, if the record is not JSON)."""
+    try:
+        return json.loads(recorded) == json.loads(sent)
+    except ValueError:
+        return recorded == sent
 
 
 def _continuing(edits: list, last_seq: int) -> tuple[list, int | None]:

@@ -199,17 +199,18 @@ def conflict_out(c: dict) -> dict:
         "item_key": c["item_key"],
         "field": c["field"],
         "status": c["status"],
-        "winner_value": _side_value(c, "winner_value"),
+        "winner_value": side_value(c["field"], c["winner_value"]),
         "winner_by": c["winner_by"],
         "winner_ms": c["winner_ms"],
-        "loser_value": _side_value(c, "loser_value"),
+        "loser_value": side_value(c["field"], c["loser_value"]),
         "loser_by": c["loser_by"],
         "loser_ms": c["loser_ms"],
         "resolved_by": c["resolved_by"],
-        "resolved_value": _side_value(c, "resolved_value"),
+        "resolved_value": side_value(c["field"], c["resolved_value"]),
     }
 
 
-def _side_value(c: dict, key: str) -> Any:
-    """A value conflict keeps JSON text; a note conflict keeps the note itself."""
-    return loads(c[key]) if c["field"] == "value" else c[key]
+def side_value(field: str, text: str | None) -> Any:
+    """One side of a conflict as a value: a value conflict keeps JSON text, a note conflict the note itself
+    (plain text, which is not JSON: decoding it was the 500 of GET /api/checklists/{id})."""
+    return loads(text) if field == "value" else text

@@ -15,6 +15,7 @@ RESOLVERS = ("official", "reviewer", "admin")  # may settle a conflict
 DECIDERS = ("reviewer", "admin")  # may return, approve and reopen what the units below declared
 CREATORS = ("official", "reviewer", "admin")  # may create a checklist for a unit in scope
 TREE_ADMINS = ("admin",)  # may rename, move and merge units
+AUDITORS = ("admin",)  # may read the edit log of a checklist (GET /api/checklists/{id}/edits)
 
 CHECKLIST_STATUSES = ("draft", "submitted", "returned", "approved")
 
@@ -32,6 +33,8 @@ REJECTION_REASONS = {
     "template_unknown": "Không có mẫu phiếu này hoặc mẫu đã ngừng sử dụng nên không tạo được phiếu.",
     "invalid_period": "Kỳ báo cáo không hợp lệ cho mẫu phiếu này nên không tạo được phiếu.",
     "checklist_id_taken": "Mã phiếu này đã được dùng cho một phiếu khác nên không tạo được phiếu.",
+    # A seq the server already recorded, re-sent with a different edit: the recorded edit stands.
+    "duplicate_mismatch": "Thay đổi này mang số thứ tự đã dùng cho một thay đổi khác nên không được áp dụng; nội dung được lưu lại để xem xét.",
 }
 
 # Refusals of a whole sync request: code -> (HTTP status, message).
@@ -40,4 +43,5 @@ SYNC_ERRORS = {
     "unknown_device": (404, "Thiết bị chưa được đăng ký: ứng dụng sẽ đăng ký lại."),
     "device_revoked": (403, "Thiết bị này đã bị thu hồi: dữ liệu chưa gửi được lưu lại để xem xét."),
     "sequence_gap": (409, "Thiếu một số thay đổi ở giữa: ứng dụng sẽ gửi lại từ số còn thiếu."),
+    "seq_repeated": (422, "Một số thứ tự xuất hiện hai lần với nội dung khác nhau trong cùng một lần gửi."),
 }

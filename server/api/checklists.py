@@ -9,10 +9,11 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from sync.models import Answer, Checklist, Conflict
+from sync.rows import side_value
 
 from .. import auth
 from ..models import Template
-from ..services import checklists
+from ..services import audit_edits, checklists
 from . import JSON, int_param, read_body
 
 
@@ -65,7 +66,9 @@ def answer_json(a: Answer) -> dict:
 
 
 def conflict_json(c: Conflict) -> dict:
-    load = lambda v: json.loads(v) if v is not None else None  # noqa: E731
+    def load(text: str | None):
+        return side_value(c.field, text)
+
     return {
         "id": c.id,
         "item_key": c.item_key,
@@ -114,8 +117,18 @@ async def get_checklist(request: Request) -> JSON:
     )
 
 
+async def get_checklist_edits(request: Request) -> JSON:
+    """The edit log of a checklist, for an auditor: GET /api/checklists/{id}/edits?after=&limit=."""
+    user = await auth.require_user(request)
+    after = int_param(request, "after", default=0, minimum=0)
+    limit = int_param(request, "limit", default=100)
+    page = await audit_edits.edits_of_checklist(user, request.path_params["checklist_id"], after=after, limit=limit)
+    return JSON(page)
+
+
 routes = [
     Route("/api/checklists", list_checklists, methods=["GET"]),
     Route("/api/checklists", post_checklist, methods=["POST"]),
     Route("/api/checklists/{checklist_id}", get_checklist, methods=["GET"]),
+    Route("/api/checklists/{checklist_id}/edits", get_checklist_edits, methods=["GET"]),
 ]

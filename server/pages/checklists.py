@@ -30,6 +30,7 @@ async def checklist_page(request: Request) -> Response:
             "answers": {a.item_key: a for a in detail.answers},
             "values": detail.values(),
             "conflicts": detail.conflicts,
+            "conflicts_by_item": detail.conflicts_by_item(),
             "progress": detail.progress,
         },
     )

@@ -19,6 +19,7 @@ from sync.changelog import append_changes
 from sync.create import key_locks, lock_key
 from sync.models import Answer, Checklist, ChecklistAlias, Conflict
 from sync.periods import PERIOD_EXAMPLES, valid_period
+from sync.rows import side_value
 from sync.sql import now_ms
 from sync.vocabulary import CREATORS
 
@@ -143,6 +144,23 @@ class ChecklistDetail:
     def values(self) -> dict:
         """Each answered item's value, decoded from its JSON."""
         return {a.item_key: json.loads(a.value) if a.value is not None else None for a in self.answers}
+
+    def conflicts_by_item(self) -> dict[str, list[dict]]:
+        """The open conflicts per item key, both sides decoded (a note side is plain text, not JSON)."""
+        out: dict[str, list[dict]] = {}
+        for c in self.conflicts:
+            out.setdefault(c.item_key, []).append(
+                {
+                    "field": c.field,
+                    "winner_value": side_value(c.field, c.winner_value),
+                    "winner_by": c.winner_by,
+                    "winner_ms": c.winner_ms,
+                    "loser_value": side_value(c.field, c.loser_value),
+                    "loser_by": c.loser_by,
+                    "loser_ms": c.loser_ms,
+                }
+            )
+        return out
 
 
 async def get_checklist(user: User, checklist_id: str) -> ChecklistDetail:
