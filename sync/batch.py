@@ -15,7 +15,7 @@ from typing import Any
 
 from .clock import effective_ms
 from .merge import FIELDS, EditInfo, FieldState, merge_answer
-from .protocol import AnswerEdit, ResolveEdit, StatusEdit, valid_value
+from .protocol import AnswerEdit, MalformedEdit, ResolveEdit, StatusEdit, bounded_payload, valid_note, valid_value
 from .rows import ANSWER_COLS, dumps
 from .vocabulary import REJECTION_REASONS
 from .workflow import Actor, answer_edit, may_edit_answers, may_resolve, transition
@@ -70,7 +70,9 @@ def merge_edit(e: Any, batch: PushContext, state: BatchState, writes: BatchWrite
         cid = c["checklist_id"] if c else ""
         item_key = c["item_key"] if c else ""
     cl = state.checklists.get(cid)
-    if cl is None:
+    if isinstance(e, MalformedEdit):  # recorded under its seq, so the edits behind it go on
+        reason = "malformed"
+    elif cl is None:
         reason = "out_of_scope"
     elif isinstance(e, AnswerEdit):
         reason = _answer(e, cl, batch, eff, state, writes, res)
@@ -93,7 +95,7 @@ def merge_edit(e: Any, batch: PushContext, state: BatchState, writes: BatchWrite
             e.kind,
             cid,
             item_key,
-            e.model_dump_json(exclude_unset=True),
+            _payload(e, reason),
             e.device_ms,
             eff,
             batch.received,
@@ -106,6 +108,14 @@ def merge_edit(e: Any, batch: PushContext, state: BatchState, writes: BatchWrite
 
 
 # ---------------------------------------------------------------------------------------------- one edit
+
+
+def _payload(e: Any, reason: str) -> str:
+    """The edit as kept: whole when applied (its values are bounded), cut to a bounded form when rejected."""
+    if isinstance(e, MalformedEdit):
+        return e.payload
+    text = e.model_dump_json(exclude_unset=True)
+    return bounded_payload(text) if reason else text
 
 
 def _detail(res: dict) -> str:
@@ -275,7 +285,7 @@ def _resolve(
             return "invalid_value"
         text = dumps(e.value) if e.value is not None else None
     else:
-        if e.value is not None and not isinstance(e.value, str):
+        if not valid_note(e.value):
             return "invalid_value"
         text = e.value or ""
     a = _answer_row(state, cl["id"], c["item_key"])

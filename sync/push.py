@@ -25,7 +25,18 @@ from tortoise.transactions import in_transaction
 from .batch import BatchState, BatchWrites, PushContext, merge_edit
 from .changelog import append_changes
 from .clock import clock_offset
-from .protocol import MIN_PROTOCOL, AnswerEdit, PushRequest, ResolveEdit, StatusEdit, SyncError, refusal
+from .protocol import (
+    MAX_QUARANTINE_BYTES_PER_USER,
+    MAX_QUARANTINE_PER_DEVICE,
+    MAX_QUARANTINE_PER_USER,
+    MIN_PROTOCOL,
+    AnswerEdit,
+    PushRequest,
+    ResolveEdit,
+    StatusEdit,
+    SyncError,
+    refusal,
+)
 from .rows import (
     ANSWER_COLS,
     CONFLICT_COLS,
@@ -49,13 +60,34 @@ class _Refused(Exception):
         self.error = error
 
 
-async def quarantine(device_id: str, username: str, reason: str, payload: str) -> None:
+async def quarantine(device_id: str, username: str, reason: str, payload: str) -> bool:
+    """Keep a refused push for review, within the caps: a finder of a revoked phone pushing again and
+    again, or a client making up device ids, cannot fill the database. The first pushes are the ones
+    kept (they hold what the phone had not sent). Returns whether it was kept."""
     async with in_transaction() as conn:
+        rows = await fetch(
+            conn,
+            "SELECT COUNT(*) AS n FROM quarantine WHERE device_id = ?",
+            [device_id[:36]],
+        )
+        if rows[0]["n"] >= MAX_QUARANTINE_PER_DEVICE:
+            return False
+        rows = await fetch(
+            conn,
+            "SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(payload)), 0) AS size FROM quarantine WHERE username = ?",
+            [username],
+        )
+        if (
+            rows[0]["n"] >= MAX_QUARANTINE_PER_USER
+            or int(rows[0]["size"]) + len(payload) > MAX_QUARANTINE_BYTES_PER_USER
+        ):
+            return False
         await execute(
             conn,
             "INSERT INTO quarantine (device_id, username, reason, payload, received_ms) VALUES (?, ?, ?, ?, ?)",
             [device_id[:36], username, reason, payload, now_ms()],
         )
+    return True
 
 
 async def apply_push(

@@ -29,6 +29,7 @@ REJECTION_REASONS = {
     "version_changed": "Phiếu đã thay đổi kể từ khi bạn xem: hãy xem lại trước khi duyệt.",
     "open_conflicts": "Phiếu còn xung đột chưa giải quyết nên chưa thể duyệt.",
     "conflict_closed": "Xung đột này đã được giải quyết trước đó.",
+    "malformed": "Thay đổi này không đúng định dạng (giá trị quá dài, quá lớn hoặc có ký tự không hợp lệ) nên không được áp dụng; các thay đổi sau vẫn được gửi.",
 }
 
 # Refusals of a whole sync request: code -> (HTTP status, message).
@@ -37,4 +38,5 @@ SYNC_ERRORS = {
     "unknown_device": (404, "Thiết bị chưa được đăng ký: ứng dụng sẽ đăng ký lại."),
     "device_revoked": (403, "Thiết bị này đã bị thu hồi: dữ liệu chưa gửi được lưu lại để xem xét."),
     "sequence_gap": (409, "Thiếu một số thay đổi ở giữa: ứng dụng sẽ gửi lại từ số còn thiếu."),
+    "protocol_unsupported": (422, "Máy chủ chưa hỗ trợ phiên bản giao thức đồng bộ này."),
 }

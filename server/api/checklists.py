@@ -13,12 +13,12 @@ from sync.models import Answer, Checklist, Conflict
 from .. import auth
 from ..models import Template
 from ..services import checklists
-from . import JSON, int_param, read_body
+from . import JSON, Id, int_param, read_body
 
 
 class NewChecklist(BaseModel):
-    unit_id: int
-    template_id: int
+    unit_id: Id
+    template_id: Id
     period: str = Field(min_length=1, max_length=16)
 
 
