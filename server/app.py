@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         routes=routes,
         middleware=[
             Middleware(SecurityMiddleware),
-            Middleware(BodyLimitMiddleware),  # before any handler reads a body
+            Middleware(BodyLimitMiddleware, render_page=render_error),  # before any handler reads a body
             Middleware(GZipMiddleware, minimum_size=500),
         ],
         # One place turns problems into answers: JSON under /api/, an error page elsewhere.

@@ -21,6 +21,7 @@ import re
 import zlib
 from urllib.parse import unquote_to_bytes
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sync.protocol import (
@@ -31,7 +32,7 @@ from sync.protocol import (
     MAX_PUSH_BODY,
 )
 
-from .errors import ApiError, error_body, problem
+from .errors import ApiError, PageRenderer, error_body, problem
 
 # (method, path pattern, limit): the first match wins; everything else gets MAX_OTHER_BODY.
 ROUTE_LIMITS: list[tuple[str, re.Pattern[str], int]] = [
@@ -87,20 +88,22 @@ def _bad_target(scope: Scope) -> bool:
 
 
 class BodyLimitMiddleware:
-    """Pure ASGI: the body is counted as it streams, never buffered here."""
+    """Pure ASGI: the body is counted as it streams, never buffered here. Refusals are JSON under /api/
+    and, when `render_page` is given, an error page elsewhere (a person sent the login form)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, render_page: PageRenderer | None = None) -> None:
         self.app = app
+        self.render_page = render_page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         if _bad_target(scope):
-            return await _answer(send, problem("request_bad_text"))
+            return await self.refuse(scope, receive, send, problem("request_bad_text"))
         limit = body_limit(scope["method"], scope["path"])
         length = _content_length(scope)
         if length is not None and length > limit:
-            return await _answer(send, BodyTooLarge(limit))
+            return await self.refuse(scope, receive, send, BodyTooLarge(limit))
         received = 0
         started = False
 
@@ -124,7 +127,14 @@ class BodyLimitMiddleware:
         except BodyTooLarge as exc:  # read outside the app's error handlers (a middleware, a stream)
             if started:
                 raise
-            await _answer(send, exc)
+            await self.refuse(scope, receive, send, exc)
+
+    async def refuse(self, scope: Scope, receive: Receive, send: Send, err: ApiError) -> None:
+        if self.render_page is not None and not scope["path"].startswith("/api/"):
+            response = self.render_page(Request(scope), err)
+            response.headers["connection"] = "close"
+            return await response(scope, receive, send)
+        await _answer(send, err)
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -55,6 +55,7 @@ MAX_PAGE_BYTES = 1 * MiB  # a pull page stops adding entities beyond this (at le
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")  # NUL, and surrogates (a parsed pair is one character)
 
 Int64 = Annotated[int, Field(strict=True, ge=INT64_MIN, le=INT64_MAX)]
@@ -259,12 +260,13 @@ def _read_edit(raw: dict, received_ms: int) -> AnswerEdit | StatusEdit | Resolve
 
 
 def safe_dumps(value: Any) -> str:
-    """JSON text of what a phone sent, storable anywhere: NUL and lone surrogates escaped, NaN as null."""
+    """JSON text of what a phone sent, storable in any database: NaN as null, and a lone surrogate as the
+    visible text `\\udXXX` (it cannot be encoded as UTF-8 on its way out again). NUL stays an escape."""
     try:
-        text = json.dumps(value, ensure_ascii=True, default=lambda _v: None, check_circular=False)
+        text = json.dumps(value, ensure_ascii=False, default=lambda _v: None, check_circular=False)
     except (ValueError, RecursionError):
         return "null"
-    return text  # ASCII: NUL and lone surrogates stay escapes, which every database stores
+    return _SURROGATE.sub(lambda m: "\\\\u%04x" % ord(m.group()), text)
 
 
 def bounded_payload(text: str) -> str:

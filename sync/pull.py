@@ -152,7 +152,9 @@ def _payload_value(text: str) -> Any:
 
 def _size(value: Any) -> int:
     """Bytes of a value in the answer (UTF-8 JSON)."""
-    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str).encode())
+    return len(
+        json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8", "surrogatepass")
+    )
 
 
 class _Page:
