@@ -497,6 +497,10 @@ async def test_bad_input_on_other_routes_answers_422_json_not_500(anon, login):
         assert r.status_code < 500, (path, text and text[:60], r.status_code, r.text[:200])
         if r.status_code != 404:
             is_problem(r, 422)
+    # the HTML login form, as a browser posts it
+    for form in ("username=a%00&password=x", "username=a&password=%00", "username=%ed%a0%80&password=x"):
+        r = await anon.post("/login", content=form, headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert r.status_code in (401, 422), (form, r.status_code, r.text[:200])
 
 
 async def test_one_malformed_edit_is_rejected_alone_and_the_edits_behind_it_apply(device):
