@@ -27,7 +27,7 @@ MIN_PROTOCOL = 1
 # middleware (server/limits.py) reads the body limits from here.
 KiB, MiB = 1024, 1024 * 1024
 MAX_PUSH_BODY = 16 * MiB  # a push body as sent, and again once gzip-decompressed
-GZIP_FREE_BYTES = 1 * MiB  # decompressed bytes allowed whatever the ratio...
+GZIP_FREE_BYTES = 4 * MiB  # decompressed bytes allowed whatever the ratio (a phone typing one note compresses well)...
 MAX_GZIP_RATIO = 100  # ...beyond them, at most this many per compressed byte (a gzip bomb is ~1000)
 MAX_EVIDENCE_CHUNK = 1 * MiB  # bytes of one evidence chunk
 MAX_EVIDENCE_BODY = MAX_EVIDENCE_CHUNK + 64 * KiB  # the chunk's request body (a little slack)
