@@ -498,7 +498,13 @@ async def test_bad_input_on_other_routes_answers_422_json_not_500(anon, login):
         if r.status_code != 404:
             is_problem(r, 422)
     # the HTML login form, as a browser posts it
-    for form in ("username=a%00&password=x", "username=a&password=%00", "username=%ed%a0%80&password=x"):
+    for form in (
+        "username=a%00&password=x",
+        "username=a&password=%00",
+        "username=%ed%a0%80&password=x",
+        "username=" + "a" * 300 + "&password=x",
+        "username=a&password=" + "b" * 5000,
+    ):
         r = await anon.post("/login", content=form, headers={"Content-Type": "application/x-www-form-urlencoded"})
         assert r.status_code in (401, 422), (form, r.status_code, r.text[:200])
 

@@ -14,6 +14,9 @@ from ..config import Settings
 from ..errors import problem
 from ..models import AuditLog, User
 
+MAX_USERNAME = 64  # the login form and the API alike (the page form is not a pydantic model)
+MAX_PASSWORD = 256
+
 
 async def login(
     settings: Settings, username: str, password: str, *, address: str, user_agent: str = ""
@@ -24,6 +27,8 @@ async def login(
     found, field = json_problem({"username": username, "password": password})
     if found:  # a NUL or a lone surrogate: no account has one, and PostgreSQL refuses it with an error
         raise problem("body_bad_text", field=field)
+    if len(username) > MAX_USERNAME or len(password) > MAX_PASSWORD:  # no account has one: nothing to throttle
+        raise problem("bad_credentials")
     await auth.check_throttle(username, address, settings.login_max_failures, settings.login_window_seconds)
     user = await auth.authenticate(username, password)
     if user is None:
