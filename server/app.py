@@ -17,6 +17,7 @@ from .api import sync as sync_api
 from .config import Settings
 from .db import tortoise_config
 from .errors import error_handlers
+from .limits import BodyLimitMiddleware
 from .pages import checklists as checklist_pages
 from .pages import pwa
 from .pages import session as session_pages
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         routes=routes,
         middleware=[
             Middleware(SecurityMiddleware),
+            Middleware(BodyLimitMiddleware, render_page=render_error),  # before any handler reads a body
             Middleware(GZipMiddleware, minimum_size=500),
         ],
         # One place turns problems into answers: JSON under /api/, an error page elsewhere.

@@ -133,6 +133,13 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "evidence_hash_mismatch": (422, "hash_mismatch", "Tệp nhận được không khớp mã băm; vui lòng gửi lại."),
     # sync refusals of a whole request, defined with the protocol
     **{code: (status, code, message) for code, (status, message) in SYNC_ERRORS.items()},
+    # bounds of every input (server/limits.py, sync/protocol.py; docs/sync-protocol.md, Limits)
+    "body_too_deep": (422, "invalid", "Dữ liệu JSON lồng nhau quá nhiều tầng."),
+    "body_bad_text": (422, "invalid", "Trường '{field}' chứa ký tự không hợp lệ (ký tự NUL hoặc mã Unicode lẻ)."),
+    "body_bad_number": (422, "invalid", "Trường '{field}' chứa số quá lớn hoặc không hợp lệ."),
+    "body_too_many_values": (422, "invalid", "Dữ liệu gửi lên có quá nhiều giá trị."),
+    "request_bad_text": (422, "invalid", "Địa chỉ yêu cầu chứa ký tự không hợp lệ."),
+    "field_out_of_range": (422, "invalid", "Trường '{field}' phải nằm trong khoảng từ {minimum} đến {maximum}."),
 }
 
 # What the phone says when no answer of the server's arrives to say it: name -> message (`{status}` is

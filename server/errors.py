@@ -56,14 +56,22 @@ def validation_error(exc: ValidationError) -> ApiError:
     return problem("field_invalid", field=field, detail=first.get("msg", ""))
 
 
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1  # ids are 32-bit columns: a larger number never reaches a query
+
+
 def parse_int(raw: Any, field: str, *, minimum: int | None = None) -> int:
-    """A path or query value as an integer, or `field_not_integer` / `field_negative` naming it."""
+    """A path or query value as an integer, or `field_not_integer` / `field_negative` /
+    `field_out_of_range` naming it."""
+    if isinstance(raw, str) and len(raw) > 20:
+        raise problem("field_out_of_range", field=field, minimum=minimum or INT32_MIN, maximum=INT32_MAX)
     try:
         value = int(raw)
     except (TypeError, ValueError):
         raise problem("field_not_integer", field=field) from None
     if minimum is not None and value < minimum:
         raise problem("field_negative", field=field)
+    if not INT32_MIN <= value <= INT32_MAX:
+        raise problem("field_out_of_range", field=field, minimum=minimum or INT32_MIN, maximum=INT32_MAX)
     return value
 
 

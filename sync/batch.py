@@ -15,7 +15,7 @@ from typing import Any
 
 from .clock import effective_ms
 from .merge import FIELDS, EditInfo, FieldState, merge_answer
-from .protocol import AnswerEdit, ResolveEdit, StatusEdit, valid_value
+from .protocol import AnswerEdit, MalformedEdit, ResolveEdit, StatusEdit, bounded_payload, valid_note, valid_value
 from .rows import ANSWER_COLS, dumps
 from .vocabulary import REJECTION_REASONS
 from .workflow import Actor, answer_edit, may_edit_answers, may_resolve, transition
@@ -72,7 +72,9 @@ def merge_edit(e: Any, batch: PushContext, state: BatchState, writes: BatchWrite
         item_key = c["item_key"] if c else ""
     cid = state.aliases.get(cid, cid)
     cl = state.checklists.get(cid)
-    if cl is None:
+    if isinstance(e, MalformedEdit):  # recorded under its seq, so the edits behind it go on
+        reason = "malformed"
+    elif cl is None:
         reason = "out_of_scope"
     elif isinstance(e, AnswerEdit):
         reason = _answer(e, cl, batch, eff, state, writes, res)
@@ -100,7 +102,7 @@ def edit_row(e: Any, batch: PushContext, checklist_id: str, item_key: str, eff: 
         e.kind,
         checklist_id,
         item_key,
-        e.model_dump_json(exclude_unset=True),
+        _payload(e, res["reason"]),
         e.device_ms,
         eff,
         batch.received,
@@ -111,6 +113,14 @@ def edit_row(e: Any, batch: PushContext, checklist_id: str, item_key: str, eff: 
 
 
 # ---------------------------------------------------------------------------------------------- one edit
+
+
+def _payload(e: Any, reason: str) -> str:
+    """The edit as kept: whole when applied (its values are bounded), cut to a bounded form when rejected."""
+    if isinstance(e, MalformedEdit):
+        return e.payload
+    text = e.model_dump_json(exclude_unset=True)
+    return bounded_payload(text) if reason else text
 
 
 def _detail(res: dict) -> str:
@@ -280,7 +290,7 @@ def _resolve(
             return "invalid_value"
         text = dumps(e.value) if e.value is not None else None
     else:
-        if e.value is not None and not isinstance(e.value, str):
+        if not valid_note(e.value):
             return "invalid_value"
         text = e.value or ""
     a = _answer_row(state, cl["id"], c["item_key"])

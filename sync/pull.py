@@ -10,10 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from .protocol import MAX_PULL_LIMIT, refusal
+from .protocol import (
+    INT64_MAX,
+    MAX_PAGE_BYTES,
+    MAX_PULL_LIMIT,
+    MAX_STORED_PAYLOAD,
+    MY_REJECTED_BYTES,
+    MY_REJECTED_COUNT,
+    refusal,
+)
 from .rows import (
     SELECT_ANSWERS_OF,
     SELECT_CHECKLISTS,
@@ -31,7 +40,8 @@ from .rows import (
 from .sql import fetch, in_list, now_ms
 from .vocabulary import REJECTION_REASONS
 
-MY_REJECTED_LIMIT = 200  # the latest rejected edits of the user, sent with a reset
+MY_REJECTED_LIMIT = MY_REJECTED_COUNT  # the latest rejected edits of the user, sent with a reset
+_CURSOR = re.compile(r"^[sd]\.\d{1,19}\.[0-9A-Za-z_-]{0,36}\.[0-9a-f]{12}$")
 
 
 def scope_digest(user: Any, scope: set[int]) -> str:
@@ -51,15 +61,13 @@ class Cursor:
 
     @classmethod
     def parse(cls, text: str | None) -> Cursor | None:
-        if not text:
+        """The cursor, or None (answered with a reset) when it is not one this server makes."""
+        if not text or len(text) > 80 or not _CURSOR.match(text):
             return None
-        parts = text.split(".")
-        if len(parts) != 4 or parts[0] not in ("s", "d"):
+        phase, high, after, digest = text.split(".")
+        if int(high) > INT64_MAX:
             return None
-        try:
-            return cls(parts[0], int(parts[1]), parts[2], parts[3])
-        except ValueError:
-            return None
+        return cls(phase, int(high), after, digest)
 
 
 async def pull_page(user: Any, scope: set[int], device_id: str, cursor: str | None, limit: int = 500) -> dict:
@@ -87,9 +95,12 @@ async def pull_page(user: Any, scope: set[int], device_id: str, cursor: str | No
         "deleted": [],
         "aliases": [],  # a phone's checklist id -> the checklist it became (sync/create.py): re-key it
     }
-    if cur is None or cur.digest != digest:
-        rows = await fetch(conn, 'SELECT COALESCE(MAX(id), 0) AS m FROM "change"')
-        cur = Cursor("s", int(rows[0]["m"]), "", digest)
+    rows = await fetch(conn, 'SELECT COALESCE(MAX(id), 0) AS m FROM "change"')
+    newest = int(rows[0]["m"])
+    # A cursor past the end of the change log was not made here (another database, a restored backup):
+    # the client's copy cannot be trusted, so it starts over, and is told so.
+    if cur is None or cur.digest != digest or cur.high > newest:
+        cur = Cursor("s", newest, "", digest)
         body["reset"] = True
         body["my_rejected"] = await _my_rejected(conn, user)
     if cur.phase == "s":
@@ -100,58 +111,77 @@ async def pull_page(user: Any, scope: set[int], device_id: str, cursor: str | No
 
 
 async def _my_rejected(conn: Any, user: Any) -> list[dict]:
+    """The user's latest rejected edits, newest first, at most MY_REJECTED_COUNT and about
+    MY_REJECTED_BYTES of payload. Payloads stored before they were bounded are cut when read."""
     rows = await fetch(
         conn,
-        "SELECT device_id, seq, kind, checklist_id, item_key, reason, payload FROM edit "
+        "SELECT device_id, seq, kind, checklist_id, item_key, reason, "
+        "SUBSTR(payload, 1, ?) AS head, LENGTH(payload) AS length FROM edit "
         "WHERE username = ? AND outcome = ? ORDER BY id DESC LIMIT ?",
-        [user.username, "rejected", MY_REJECTED_LIMIT],
+        [MAX_STORED_PAYLOAD + 1, user.username, "rejected", MY_REJECTED_LIMIT],
     )
-    return [
-        {
-            "device_id": r["device_id"],
-            "seq": r["seq"],
-            "kind": r["kind"],
-            "checklist_id": r["checklist_id"],
-            "item_key": r["item_key"],
-            "reason": r["reason"],
-            "message": REJECTION_REASONS.get(r["reason"], ""),
-            "payload": json.loads(r["payload"]),
-        }
-        for r in rows
-    ]
-
-
-async def _whole_checklists(conn: Any, checklist_ids: list[str], body: dict) -> None:
-    """The checklists with all their answers and conflicts (snapshot)."""
-    await _add_checklists(conn, checklist_ids, body)
-    body["answers"].extend(answer_out(a) for a in await fetch_in(conn, SELECT_ANSWERS_OF, checklist_ids))
-    body["conflicts"].extend(conflict_out(c) for c in await fetch_in(conn, SELECT_CONFLICTS_OF, checklist_ids))
-    body["aliases"].extend(
-        {"id": r["alias_id"], "checklist_id": r["checklist_id"]}
-        for r in await fetch_in(
-            conn, "SELECT alias_id, checklist_id FROM checklist_alias WHERE checklist_id IN ({in})", checklist_ids
+    out: list[dict] = []
+    size = 0
+    for r in rows:
+        text = r["head"]
+        if r["length"] > MAX_STORED_PAYLOAD:
+            text = json.dumps({"truncated": True, "length": r["length"], "head": text[:MAX_STORED_PAYLOAD]})
+        size += len(text) + 200
+        if out and size > MY_REJECTED_BYTES:
+            break
+        out.append(
+            {
+                "device_id": r["device_id"],
+                "seq": r["seq"],
+                "kind": r["kind"],
+                "checklist_id": r["checklist_id"],
+                "item_key": r["item_key"],
+                "reason": r["reason"],
+                "message": REJECTION_REASONS.get(r["reason"], ""),
+                "payload": _payload_value(text),
+            }
         )
+    return out
+
+
+SELECT_ALIASES_OF = "SELECT alias_id, checklist_id FROM checklist_alias WHERE checklist_id IN ({in})"
+
+
+def _payload_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return {"truncated": True, "head": text}
+
+
+def _size(value: Any) -> int:
+    """Bytes of a value in the answer (UTF-8 JSON)."""
+    return len(
+        json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8", "surrogatepass")
     )
 
 
-async def _changed_entities(
-    conn: Any, checklist_ids: list[str], answer_keys: set[tuple[str, str]], conflict_ids: list[str], body: dict
-) -> None:
-    """The checklists, and only the answers and conflicts named (delta)."""
-    await _add_checklists(conn, checklist_ids, body)
-    answered = {k[0] for k in answer_keys}
-    body["answers"].extend(
-        answer_out(a)
-        for a in await fetch_in(conn, SELECT_ANSWERS_OF, answered)
-        if (a["checklist_id"], a["item_key"]) in answer_keys
-    )
-    body["conflicts"].extend(conflict_out(c) for c in await fetch_in(conn, SELECT_CONFLICTS, conflict_ids))
+class _Page:
+    """Entities added to a page until it holds MAX_PAGE_BYTES (at least one is always added)."""
+
+    def __init__(self, body: dict) -> None:
+        self.body = body
+        self.size = _size(body.get("my_rejected", []))
+        self.added = 0
+
+    def full(self) -> bool:
+        return self.added > 0 and self.size > MAX_PAGE_BYTES
+
+    def add(self, kind: str, entity: dict) -> None:
+        self.body[kind].append(entity)
+        self.size += _size(entity)
+        self.added += 1
 
 
-async def _add_checklists(conn: Any, checklist_ids: list[str], body: dict) -> None:
+async def _checklists_by_id(conn: Any, checklist_ids: list[str]) -> dict[str, dict]:
     cls = await fetch_in(conn, SELECT_CHECKLISTS, checklist_ids)
     codes = await template_codes(conn, {c["template_id"] for c in cls})
-    body["checklists"].extend(checklist_out(c, codes) for c in sorted(cls, key=lambda c: c["id"]))
+    return {c["id"]: checklist_out(c, codes) for c in cls}
 
 
 async def _snapshot_page(conn: Any, scope: set[int], cur: Cursor, limit: int, body: dict) -> None:
@@ -167,11 +197,34 @@ async def _snapshot_page(conn: Any, scope: set[int], cur: Cursor, limit: int, bo
             )
         )
     ids.sort()
-    page = ids[:per_page]
-    if page:
-        await _whole_checklists(conn, page, body)
-    if len(ids) > per_page:
-        body.update(cursor=Cursor("s", cur.high, page[-1], cur.digest).encode(), more=True)
+    wanted = ids[:per_page]
+    taken: list[str] = []
+    if wanted:
+        checklists = await _checklists_by_id(conn, wanted)
+        answers: dict[str, list[dict]] = {}
+        for a in await fetch_in(conn, SELECT_ANSWERS_OF, wanted):
+            answers.setdefault(a["checklist_id"], []).append(answer_out(a))
+        conflicts: dict[str, list[dict]] = {}
+        for c in await fetch_in(conn, SELECT_CONFLICTS_OF, wanted):
+            conflicts.setdefault(c["checklist_id"], []).append(conflict_out(c))
+        aliases: dict[str, list[dict]] = {}
+        for r in await fetch_in(conn, SELECT_ALIASES_OF, wanted):
+            aliases.setdefault(r["checklist_id"], []).append({"id": r["alias_id"], "checklist_id": r["checklist_id"]})
+        page = _Page(body)
+        for cid in wanted:  # whole checklists only: a checklist is never split across pages
+            if page.full():
+                break
+            if cid in checklists:
+                page.add("checklists", checklists[cid])
+            for a in answers.get(cid, []):
+                page.add("answers", a)
+            for c in conflicts.get(cid, []):
+                page.add("conflicts", c)
+            for a in aliases.get(cid, []):
+                page.add("aliases", a)
+            taken.append(cid)
+    if len(ids) > len(taken):
+        body.update(cursor=Cursor("s", cur.high, taken[-1], cur.digest).encode(), more=True)
     else:  # the snapshot is complete: continue with the change log from where it started
         body.update(cursor=Cursor("d", cur.high, "", cur.digest).encode(), more=True)
 
@@ -182,25 +235,44 @@ async def _delta_page(conn: Any, scope: set[int], cur: Cursor, limit: int, body:
         'SELECT id, unit_id, checklist_id, entity, entity_key, op FROM "change" WHERE id > ? ORDER BY id LIMIT ?',
         [cur.high, limit],
     )
-    high = rows[-1]["id"] if rows else cur.high
-    cl_ids: dict[str, None] = {}
-    answer_keys: set[tuple[str, str]] = set()
-    conflict_ids: dict[str, None] = {}
-    for r in rows:
+    live = [r for r in rows if r["unit_id"] in scope and r["op"] != "delete"]
+    checklists = await _checklists_by_id(conn, list(dict.fromkeys(r["checklist_id"] for r in live)))
+    answer_keys = {(r["checklist_id"], r["entity_key"]) for r in live if r["entity"] == "answer"}
+    answers = {
+        (a["checklist_id"], a["item_key"]): answer_out(a)
+        for a in await fetch_in(conn, SELECT_ANSWERS_OF, {k[0] for k in answer_keys})
+        if (a["checklist_id"], a["item_key"]) in answer_keys
+    }
+    conflict_ids = [r["entity_key"] for r in live if r["entity"] == "conflict"]
+    conflicts = {c["id"]: conflict_out(c) for c in await fetch_in(conn, SELECT_CONFLICTS, conflict_ids)}
+    page = _Page(body)
+    sent: set[tuple[str, Any]] = set()
+    high, stopped = cur.high, False
+    for r in rows:  # in change order, until the page is full; the next page goes on from there
+        if page.full():
+            stopped = True
+            break
+        high = r["id"]
         if r["unit_id"] not in scope:
             continue
         if r["op"] == "delete":
-            body["deleted"].append(
-                {"entity": r["entity"], "id": r["entity_key"] or r["checklist_id"], "checklist_id": r["checklist_id"]}
+            page.add(
+                "deleted",
+                {"entity": r["entity"], "id": r["entity_key"] or r["checklist_id"], "checklist_id": r["checklist_id"]},
             )
             continue
-        cl_ids[r["checklist_id"]] = None
+        wanted = [("checklists", r["checklist_id"], checklists.get(r["checklist_id"]))]
         if r["entity"] == "alias":
-            body["aliases"].append({"id": r["entity_key"], "checklist_id": r["checklist_id"]})
+            alias = {"id": r["entity_key"], "checklist_id": r["checklist_id"]}
+            wanted.append(("aliases", r["entity_key"], alias))
         elif r["entity"] == "answer":
-            answer_keys.add((r["checklist_id"], r["entity_key"]))
+            key = (r["checklist_id"], r["entity_key"])
+            wanted.append(("answers", key, answers.get(key)))
         elif r["entity"] == "conflict":
-            conflict_ids[r["entity_key"]] = None
-    if cl_ids:
-        await _changed_entities(conn, list(cl_ids), answer_keys, list(conflict_ids), body)
-    body.update(cursor=Cursor("d", high, "", cur.digest).encode(), more=len(rows) == limit)
+            wanted.append(("conflicts", r["entity_key"], conflicts.get(r["entity_key"])))
+        for kind, key, entity in wanted:
+            if entity is not None and (kind, key) not in sent:
+                sent.add((kind, key))
+                page.add(kind, entity)
+    body["checklists"].sort(key=lambda c: c["id"])
+    body.update(cursor=Cursor("d", high, "", cur.digest).encode(), more=stopped or len(rows) == limit)

@@ -29,13 +29,18 @@ from .changelog import append_changes
 from .clock import clock_offset
 from .create import canonical_of, create_edit, key_locks
 from .protocol import (
+    MAX_QUARANTINE_BYTES_PER_USER,
+    MAX_QUARANTINE_PER_DEVICE,
+    MAX_QUARANTINE_PER_USER,
     MIN_PROTOCOL,
     AnswerEdit,
     CreateEdit,
+    MalformedEdit,
     PushRequest,
     ResolveEdit,
     StatusEdit,
     SyncError,
+    bounded_payload,
     refusal,
 )
 from .rows import (
@@ -61,13 +66,34 @@ class _Refused(Exception):
         self.error = error
 
 
-async def quarantine(device_id: str, username: str, reason: str, payload: str) -> None:
+async def quarantine(device_id: str, username: str, reason: str, payload: str) -> bool:
+    """Keep a refused push for review, within the caps: a finder of a revoked phone pushing again and
+    again, or a client making up device ids, cannot fill the database. The first pushes are the ones
+    kept (they hold what the phone had not sent). Returns whether it was kept."""
     async with in_transaction() as conn:
+        rows = await fetch(
+            conn,
+            "SELECT COUNT(*) AS n FROM quarantine WHERE device_id = ?",
+            [device_id[:36]],
+        )
+        if rows[0]["n"] >= MAX_QUARANTINE_PER_DEVICE:
+            return False
+        rows = await fetch(
+            conn,
+            "SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(payload)), 0) AS size FROM quarantine WHERE username = ?",
+            [username],
+        )
+        if (
+            rows[0]["n"] >= MAX_QUARANTINE_PER_USER
+            or int(rows[0]["size"]) + len(payload) > MAX_QUARANTINE_BYTES_PER_USER
+        ):
+            return False
         await execute(
             conn,
             "INSERT INTO quarantine (device_id, username, reason, payload, received_ms) VALUES (?, ?, ?, ?, ?)",
             [device_id[:36], username, reason, payload, now_ms()],
         )
+    return True
 
 
 async def apply_push(
@@ -106,6 +132,8 @@ def _unique_by_seq(edits: list) -> list:
 
 def _payload(e: Any) -> str:
     """The edit as the Edit row keeps it (`payload`): what a re-send is compared with."""
+    if isinstance(e, MalformedEdit):
+        return e.payload
     return e.model_dump_json(exclude_unset=True)
 
 
@@ -189,7 +217,10 @@ async def _recorded_results(conn: Any, device_id: str, username: str, dups: list
 
 
 def _same_edit(recorded: str, sent: str) -> bool:
-    """Whether a re-sent edit is the recorded one: equal as JSON (text, if the record is not JSON)."""
+    """Whether a re-sent edit is the recorded one: equal as JSON (text, if the record is not JSON). A
+    rejected edit's payload is kept cut to a bounded form, so the re-sent one is cut the same way first."""
+    if recorded == bounded_payload(sent):
+        return True
     try:
         return json.loads(recorded) == json.loads(sent)
     except ValueError:

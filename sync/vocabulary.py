@@ -35,6 +35,7 @@ REJECTION_REASONS = {
     "checklist_id_taken": "Mã phiếu này đã được dùng cho một phiếu khác nên không tạo được phiếu.",
     # A seq the server already recorded, re-sent with a different edit: the recorded edit stands.
     "duplicate_mismatch": "Thay đổi này mang số thứ tự đã dùng cho một thay đổi khác nên không được áp dụng; nội dung được lưu lại để xem xét.",
+    "malformed": "Thay đổi này không đúng định dạng (giá trị quá dài, quá lớn hoặc có ký tự không hợp lệ) nên không được áp dụng; các thay đổi sau vẫn được gửi.",
 }
 
 # Refusals of a whole sync request: code -> (HTTP status, message).
@@ -44,4 +45,5 @@ SYNC_ERRORS = {
     "device_revoked": (403, "Thiết bị này đã bị thu hồi: dữ liệu chưa gửi được lưu lại để xem xét."),
     "sequence_gap": (409, "Thiếu một số thay đổi ở giữa: ứng dụng sẽ gửi lại từ số còn thiếu."),
     "seq_repeated": (422, "Một số thứ tự xuất hiện hai lần với nội dung khác nhau trong cùng một lần gửi."),
+    "protocol_unsupported": (422, "Máy chủ chưa hỗ trợ phiên bản giao thức đồng bộ này."),
 }

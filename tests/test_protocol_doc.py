@@ -14,11 +14,6 @@ The doc's convention (its section "Reading the examples"):
 - Lists of answers, conflicts, deleted entries and rejected edits are compared as sets (their order is not
   part of the protocol); other lists in order.
 
-Examples marked ```` ```http request pending=wt-bounds ```` describe refusals that branch wt-bounds
-implements (protocol 2, string numbers, a cursor past the end of the change log). Until it lands they
-may answer otherwise: `test_the_docs_examples_hold` does not count them, and
-`test_the_examples_waiting_for_wt_bounds_hold` skips, naming the ones that do not hold yet. Once they
-all hold, remove the `pending=` marks.
 """
 
 from __future__ import annotations
@@ -30,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from server.auth import scope_unit_ids
 from server.models import User
@@ -256,21 +250,12 @@ async def run_the_doc(app) -> tuple[list[str], dict[int, list[str]]]:
 def test_the_doc_has_examples_in_pairs():
     found = examples(DOC.read_text(encoding="utf-8"))
     assert len(found) >= 15
-    assert {e.pending for e in found} <= {"", "wt-bounds"}
+    assert {e.pending for e in found} == {""}, "an example marked pending: every example must hold"
 
 
 async def test_the_docs_examples_hold(app, seeded):
     failures, _pending = await run_the_doc(app)
     assert not failures, "\n".join(failures)
-
-
-async def test_the_examples_waiting_for_wt_bounds_hold(app, seeded):
-    _failures, pending = await run_the_doc(app)
-    if pending:
-        pytest.skip(
-            "examples waiting for branch wt-bounds do not hold yet: "
-            + "; ".join(f"line {line}: {diffs[0]}" for line, diffs in pending.items())
-        )
 
 
 def test_the_comparison_catches_a_wrong_value_a_missing_key_and_an_id_used_twice():

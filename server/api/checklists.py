@@ -14,12 +14,12 @@ from sync.rows import side_value
 from .. import auth
 from ..models import Template
 from ..services import audit_edits, checklists
-from . import JSON, int_param, read_body
+from . import JSON, Id, int_param, read_body
 
 
 class NewChecklist(BaseModel):
-    unit_id: int
-    template_id: int
+    unit_id: Id
+    template_id: Id
     period: str = Field(min_length=1, max_length=16)
 
 

@@ -31,6 +31,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from sync.models import Answer, Evidence
+from sync.protocol import MAX_EVIDENCE_CHUNK, MAX_EVIDENCE_SIZE
 from sync.sql import now_ms
 
 from .. import auth
@@ -38,8 +39,8 @@ from ..errors import problem
 from . import JSON, int_param
 
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
-MAX_SIZE = 20 * 1024 * 1024  # a downscaled photo is ~200 KB; a scanned PDF stays well below this
-MAX_CHUNK = 1024 * 1024
+MAX_SIZE = MAX_EVIDENCE_SIZE  # a downscaled photo is ~200 KB; a scanned PDF stays well below this
+MAX_CHUNK = MAX_EVIDENCE_CHUNK  # the request body is bounded before this route reads it (server/limits.py)
 ALLOWED_MIME = re.compile(
     r"^(image/(jpeg|png|webp|gif)|application/pdf|text/plain|"
     r"application/vnd\.openxmlformats-officedocument\.[a-z.]+|application/msword|"

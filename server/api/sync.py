@@ -1,53 +1,48 @@
 """POST /api/sync/push and GET /api/sync/pull: thin HTTP wrappers around sync.engine.
 
-The engine's refusals (SyncError) pass through: `server/errors.py` answers them like any problem.
+The engine's refusals (SyncError) pass through: `server/errors.py` answers them like any problem. The
+body is bounded before it gets here (`server/limits.py`); a gzip body is bounded again as it inflates.
 """
 
 from __future__ import annotations
 
-import gzip
-import json
-import zlib
+import re
 
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.routing import Route
 
 from sync import engine
-from sync.protocol import MIN_PROTOCOL, PushRequest
+from sync.protocol import MAX_PULL_LIMIT, read_push, safe_dumps
+from sync.sql import now_ms
 
 from .. import auth
 from ..errors import problem, validation_error
-from . import JSON, int_param, parse_json_object
+from ..limits import inflate
+from . import JSON, check_json, int_param, parse_json_object
 
-MAX_BODY = 16 * 1024 * 1024  # decompressed
+_DEVICE_ID = re.compile(r"^[0-9A-Za-z_-]{1,36}$")
 
 
 async def _json_body(request: Request) -> dict:
     raw = await request.body()
     if request.headers.get("content-encoding", "").lower() == "gzip":
-        try:
-            d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            raw = d.decompress(raw, MAX_BODY)
-            if d.unconsumed_tail:
-                raise problem("body_too_large")
-        except (zlib.error, gzip.BadGzipFile):
-            raise problem("body_bad_gzip", field="body") from None
+        raw = inflate(raw)
     return parse_json_object(raw)
 
 
 async def push(request: Request) -> JSON:
     user = await auth.require_user(request)
     data = await _json_body(request)
-    protocol = data.get("protocol")
-    if isinstance(protocol, int) and protocol < MIN_PROTOCOL:
-        raise problem("client_too_old", min_protocol=MIN_PROTOCOL)
+    # The envelope must be clean; a bad edit is the edit's own problem (rejected `malformed`).
+    check_json({k: v for k, v in data.items() if k != "edits"})
+    received = now_ms()
     try:
-        req = PushRequest.model_validate(data)
+        req = read_push(data, received_ms=received)
     except ValidationError as exc:
         raise validation_error(exc) from None
     scope = await auth.scope_unit_ids(user)
-    body = await engine.apply_push(user, scope, req, raw=json.dumps(data, ensure_ascii=False))
+    body = await engine.apply_push(user, scope, req, raw=safe_dumps(data), received_ms=received)
     return JSON(body, status_code=409 if body.get("error") else 200)
 
 
@@ -57,7 +52,11 @@ async def pull(request: Request) -> JSON:
     device_id = q.get("device_id", "")
     if not device_id:
         raise problem("field_missing", field="device_id")
+    if not _DEVICE_ID.match(device_id):
+        raise problem("unknown_device", field="device_id")
     limit = int_param(request, "limit", default=500)
+    if not 1 <= limit <= MAX_PULL_LIMIT:  # refused, not clamped: the client asked for something else
+        raise problem("field_out_of_range", field="limit", minimum=1, maximum=MAX_PULL_LIMIT)
     scope = await auth.scope_unit_ids(user)
     body = await engine.pull_page(user, scope, device_id, q.get("cursor") or None, limit)
     return JSON(body)

@@ -10,7 +10,7 @@ from starlette.routing import Route
 from .. import auth
 from ..models import Unit
 from ..services import units
-from . import JSON, int_param, read_body
+from . import JSON, Id, int_param, read_body
 
 
 def unit_json(u: Unit) -> dict:
@@ -53,11 +53,11 @@ async def get_unit(request: Request) -> JSON:
 
 class UnitChange(BaseModel):
     name: str | None = Field(default=None, max_length=255)
-    parent_id: int | None = None
+    parent_id: Id | None = None
 
 
 class UnitMerge(BaseModel):
-    into_id: int
+    into_id: Id
 
 
 async def patch_unit(request: Request) -> JSON:

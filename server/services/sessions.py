@@ -7,10 +7,15 @@ raises `login_missing`, `login_throttled` or `bad_credentials`. Every login and 
 
 from __future__ import annotations
 
+from sync.protocol import json_problem
+
 from .. import auth
 from ..config import Settings
 from ..errors import problem
 from ..models import AuditLog, User
+
+MAX_USERNAME = 64  # the login form and the API alike (the page form is not a pydantic model)
+MAX_PASSWORD = 256
 
 
 async def login(
@@ -19,6 +24,11 @@ async def login(
     username = username.strip()
     if not username or not password:
         raise problem("login_missing")
+    found, field = json_problem({"username": username, "password": password})
+    if found:  # a NUL or a lone surrogate: no account has one, and PostgreSQL refuses it with an error
+        raise problem("body_bad_text", field=field)
+    if len(username) > MAX_USERNAME or len(password) > MAX_PASSWORD:  # no account has one: nothing to throttle
+        raise problem("bad_credentials")
     await auth.check_throttle(username, address, settings.login_max_failures, settings.login_window_seconds)
     user = await auth.authenticate(username, password)
     if user is None:
