@@ -12,7 +12,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from tortoise import Tortoise
 
-from .api import checklists, deadlines, devices, evidence, session, templates, units
+from .api import checklists, deadlines, devices, evidence, session, templates, units, users
 from .api import sync as sync_api
 from .config import Settings
 from .db import tortoise_config
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         *devices.routes,
         *sync_api.routes,
         *evidence.routes,
+        *users.routes,
         *pwa.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
         *session_pages.routes,

@@ -18,6 +18,7 @@ from sync.protocol import MIN_PROTOCOL, PushRequest
 
 from .. import auth
 from ..errors import problem, validation_error
+from ..services import devices
 from . import JSON, int_param, parse_json_object
 
 MAX_BODY = 16 * 1024 * 1024  # decompressed
@@ -46,6 +47,7 @@ async def push(request: Request) -> JSON:
         req = PushRequest.model_validate(data)
     except ValidationError as exc:
         raise validation_error(exc) from None
+    await devices.bind(user, await auth.current_session(request), req.device_id)
     scope = await auth.scope_unit_ids(user)
     body = await engine.apply_push(user, scope, req, raw=json.dumps(data, ensure_ascii=False))
     return JSON(body, status_code=409 if body.get("error") else 200)
@@ -58,6 +60,7 @@ async def pull(request: Request) -> JSON:
     if not device_id:
         raise problem("field_missing", field="device_id")
     limit = int_param(request, "limit", default=500)
+    await devices.bind(user, await auth.current_session(request), device_id)
     scope = await auth.scope_unit_ids(user)
     body = await engine.pull_page(user, scope, device_id, q.get("cursor") or None, limit)
     return JSON(body)
