@@ -16,6 +16,7 @@ from .api import checklists, deadlines, devices, evidence, session, templates, u
 from .api import sync as sync_api
 from .config import Settings
 from .db import tortoise_config
+from .durability import NotDurable, check_connection
 from .errors import error_handlers
 from .pages import checklists as checklist_pages
 from .pages import pwa
@@ -36,6 +37,11 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         if init_db:
             # Requests run in other tasks than the lifespan: the context must be global.
             await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
+            try:  # an answered push must survive a power cut: refuse a database that cannot promise it
+                await check_connection(settings)
+            except NotDurable:
+                await Tortoise.close_connections()
+                raise
         try:
             yield
         finally:

@@ -86,10 +86,16 @@ def cmd_serve(args, settings: Settings) -> None:
     import uvicorn
 
     from .app import create_app
+    from .durability import NotDurable, check_database, describe
     from .migrate import upgrade
 
     settings.host, settings.port = args.host or settings.host, args.port or settings.port
     asyncio.run(upgrade(settings.database_url))
+    try:
+        facts = asyncio.run(check_database(settings))
+    except NotDurable as exc:
+        raise SystemExit(str(exc)) from None
+    print(f"Cơ sở dữ liệu: {describe(facts)}", flush=True)
     url = f"http://{settings.host}:{settings.port}/"
     print(f"e-ISO đang chạy tại {url}  (ứng dụng cho điện thoại: {url}app/)", flush=True)
     uvicorn.run(
