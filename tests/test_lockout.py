@@ -3,6 +3,10 @@ user's sessions or deactivates the user, and a re-sent registration returns the 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from server.models import AuditLog, Session, User
@@ -206,3 +210,42 @@ async def test_a_malformed_idempotency_key_is_refused(login, key):
     r = await phone.post("/api/devices", json={"name": "Điện thoại"}, headers={"Idempotency-Key": key})
     assert r.status_code == 422 and r.json()["field"] == "Idempotency-Key", r.text
     assert not await Device.exists()
+
+
+# ---- the same from a terminal ------------------------------------------------------------------------------
+
+
+def eiso(database_url: str, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+async def test_the_eiso_commands_revoke_a_device_end_sessions_and_lock_an_account(login, anon, database_url):
+    phone = await login("xa.iatoi")
+    device_id = await register(phone)
+    listed = eiso(database_url, "devices", "xa.iatoi")
+    assert listed.returncode == 0 and device_id in listed.stdout and "đang dùng" in listed.stdout
+    revoked = eiso(database_url, "revoke-device", device_id)
+    assert revoked.returncode == 0, revoked.stderr
+    assert await locked_out(phone, device_id) == [401, 401, 401, 401]
+    assert "đã thu hồi" in eiso(database_url, "devices", "xa.iatoi").stdout
+
+    laptop = await login("xa.iatoi")
+    ended = eiso(database_url, "end-sessions", "xa.iatoi")
+    assert ended.returncode == 0 and "1 phiên" in ended.stdout
+    assert (await laptop.get("/api/checklists")).status_code == 401
+
+    laptop = await login("xa.iatoi")
+    assert eiso(database_url, "deactivate", "xa.iatoi").returncode == 0
+    assert (await laptop.get("/api/checklists")).status_code == 401
+    r = await anon.post("/api/session", json={"username": "xa.iatoi", "password": DEMO_PASSWORD})
+    assert r.status_code == 403 and r.json()["error"] == "account_disabled"
+    assert eiso(database_url, "reactivate", "xa.iatoi").returncode == 0
+    r = await anon.post("/api/session", json={"username": "xa.iatoi", "password": DEMO_PASSWORD})
+    assert r.status_code == 201
+
+    unknown = eiso(database_url, "deactivate", "khong.co")
+    assert unknown.returncode != 0 and "Không có tài khoản" in unknown.stderr
+    assert await AuditLog.filter(username="cli").count() >= 3
