@@ -22,6 +22,7 @@ from .pages import checklists as checklist_pages
 from .pages import pwa
 from .pages import session as session_pages
 from .pages import units as unit_pages
+from .pages import users as user_pages
 from .pages.render import render_error
 from .security import SecurityMiddleware
 
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         *session_pages.routes,
         *unit_pages.routes,
         *checklist_pages.routes,
+        *user_pages.routes,
     ]
     app = Starlette(
         routes=routes,

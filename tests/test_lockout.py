@@ -249,3 +249,50 @@ async def test_the_eiso_commands_revoke_a_device_end_sessions_and_lock_an_accoun
     unknown = eiso(database_url, "deactivate", "khong.co")
     assert unknown.returncode != 0 and "Không có tài khoản" in unknown.stderr
     assert await AuditLog.filter(username="cli").count() >= 3
+
+
+# ---- the admin's /users page ----------------------------------------------------------------------------------
+
+SAME_ORIGIN = {"Origin": "http://testserver"}
+
+
+async def test_the_users_page_ends_sessions_locks_and_revokes_for_an_admin(login):
+    phone = await login("xa.iatoi")
+    device_id = await register(phone)
+    admin = await login("admin")
+    uid = await user_id("xa.iatoi")
+    page = await admin.get("/users")
+    assert page.status_code == 200 and "xa.iatoi" in page.text and f"/users/devices/{device_id}/revoke" in page.text
+    assert (await admin.get("/users", params={"q": "ia toi"})).text.count('class="card account"') >= 1
+
+    r = await admin.post(f"/users/devices/{device_id}/revoke", headers=SAME_ORIGIN)
+    assert r.status_code == 303 and r.headers["location"].startswith(f"/users?done=device_revoked&user={uid}")
+    assert await locked_out(phone, device_id) == [401, 401, 401, 401]
+    shown = await admin.get(r.headers["location"])
+    assert "Đã thu hồi thiết bị của tài khoản xa.iatoi" in shown.text
+
+    laptop = await login("xa.iatoi")
+    r = await admin.post(f"/users/{uid}/sessions/end", headers=SAME_ORIGIN)
+    assert r.status_code == 303 and (await laptop.get("/api/checklists")).status_code == 401
+
+    r = await admin.post(f"/users/{uid}/deactivate", headers=SAME_ORIGIN)
+    assert r.status_code == 303 and (await User.get(id=uid)).active is False
+    assert "Đã khoá" in (await admin.get("/users")).text
+    r = await admin.post(f"/users/{uid}/reactivate", headers=SAME_ORIGIN)
+    assert r.status_code == 303 and (await User.get(id=uid)).active is True
+
+
+async def test_the_users_page_refuses_other_sites_other_roles_and_self_locking(login):
+    admin, official = await login("admin"), await login("xa.iatoi")
+    uid = await user_id("xa.iatoi")
+    r = await admin.post(f"/users/{uid}/deactivate", headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403 and (await User.get(id=uid)).active is True
+    r = await official.get("/users")
+    assert r.status_code == 403 and "không có quyền" in r.text
+    r = await official.post(f"/users/{uid}/deactivate", headers=SAME_ORIGIN)
+    assert r.status_code == 403 and (await User.get(id=uid)).active is True
+    r = await admin.post(f"/users/{await user_id('admin')}/deactivate", headers=SAME_ORIGIN)
+    assert r.status_code == 422 and "chính mình" in r.text
+    assert (await admin.post("/users/999999/deactivate", headers=SAME_ORIGIN)).status_code == 404
+    assert (await admin.post("/users/x/sessions/end", headers=SAME_ORIGIN)).status_code == 404
+    assert (await admin.post("/users/devices/khong-co/revoke", headers=SAME_ORIGIN)).status_code == 404

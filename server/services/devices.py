@@ -74,6 +74,14 @@ async def of_user(user_id: int) -> list[Device]:
     return await Device.filter(user_id=user_id).order_by("created_ms")
 
 
+async def live_devices_of(user_ids: list[int]) -> dict[int, list[Device]]:
+    """Unrevoked devices of these users, by user id, oldest first."""
+    out: dict[int, list[Device]] = {}
+    for d in await Device.filter(user_id__in=user_ids, revoked_ms=None).order_by("created_ms"):
+        out.setdefault(d.user_id, []).append(d)  # type: ignore[attr-defined]
+    return out
+
+
 async def revoke_for(actor: User, device_id: str) -> tuple[Device, User]:
     """The owner, or an admin whose scope holds the owner's unit, revokes a device; anyone else is told
     it does not exist. Returns the device and its owner."""
