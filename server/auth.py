@@ -132,6 +132,13 @@ async def live_session(token: str | None) -> Session | None:
     return session if session and session.user.active else None
 
 
+async def session_of_token(token: str | None) -> Session | None:
+    """The session of a token whether live or ended, with its user."""
+    if not token:
+        return None
+    return await Session.get_or_none(token_hash=_token_hash(token)).select_related("user")
+
+
 async def user_of_token(token: str | None) -> User | None:
     """The active user of a live session token, with their unit."""
     session = await live_session(token)

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from server.models import AuditLog, Session, User
-from sync.models import Device
+from sync.models import Device, Quarantine
 
 from .conftest import DEMO_PASSWORD
 
@@ -296,3 +296,21 @@ async def test_the_users_page_refuses_other_sites_other_roles_and_self_locking(l
     assert (await admin.post("/users/999999/deactivate", headers=SAME_ORIGIN)).status_code == 404
     assert (await admin.post("/users/x/sessions/end", headers=SAME_ORIGIN)).status_code == 404
     assert (await admin.post("/users/devices/khong-co/revoke", headers=SAME_ORIGIN)).status_code == 404
+
+
+async def test_what_a_revoked_phone_still_sends_is_refused_and_kept_for_review(login, anon):
+    phone = await login("xa.iatoi")
+    device_id = await register(phone)
+    await phone.delete(f"/api/devices/{device_id}")
+    body = push_body(device_id) | {"edits": [{"seq": 1, "kind": "answer", "device_ms": 1, "value": "yes"}]}
+    r = await phone.post("/api/sync/push", json=body)
+    assert r.status_code == 401 and r.json()["error"] == "not_authenticated"
+    kept = await Quarantine.filter(device_id=device_id).values_list("reason", flat=True)
+    assert kept == ["device_revoked"]
+    # A session ended otherwise, or no session at all, keeps nothing.
+    other = await login("xa.tumorong")
+    other_device = await register(other)
+    await other.delete("/api/session")
+    assert (await other.post("/api/sync/push", json=push_body(other_device))).status_code == 401
+    assert (await anon.post("/api/sync/push", json=push_body(device_id))).status_code == 401
+    assert await Quarantine.all().count() == 1

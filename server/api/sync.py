@@ -38,7 +38,14 @@ async def _json_body(request: Request) -> dict:
 
 
 async def push(request: Request) -> JSON:
-    user = await auth.require_user(request)
+    user = await auth.session_user(request)
+    if user is None:
+        # A lost phone whose device was revoked: refused like any ended session, its payload kept.
+        lost = await devices.revoked_session_user(request.cookies.get(auth.COOKIE))
+        if lost is not None:
+            data = await _json_body(request)
+            await devices.keep_push_of_revoked(lost, data.get("device_id"), json.dumps(data, ensure_ascii=False))
+        raise problem("not_authenticated")
     data = await _json_body(request)
     protocol = data.get("protocol")
     if isinstance(protocol, int) and protocol < MIN_PROTOCOL:

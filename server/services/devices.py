@@ -15,6 +15,7 @@ import uuid
 from tortoise.exceptions import IntegrityError
 
 from sync.models import Device
+from sync.push import quarantine
 from sync.sql import now_ms
 
 from .. import auth
@@ -114,3 +115,20 @@ async def revoke(device: Device, owner: User, *, by: str) -> Device:
             )
         device = await Device.get(id=device.id)
     return device
+
+
+async def revoked_session_user(token: str | None) -> User | None:
+    """The user of a session that ended because its device was revoked (the lost phone's cookie)."""
+    session = await auth.session_of_token(token)
+    return session.user if session is not None and session.ended_reason == "device_revoked" else None
+
+
+async def keep_push_of_revoked(user: User, device_id: object, payload: str) -> bool:
+    """A push from a lost phone after its device was revoked is refused, but what it carried is kept in
+    the quarantine for review, as before the session ended. Only for that user's revoked devices."""
+    if not isinstance(device_id, str) or not await Device.exists(
+        id=device_id, user_id=user.id, revoked_ms__not_isnull=True
+    ):
+        return False
+    await quarantine(device_id, user.username, "device_revoked", payload)
+    return True
