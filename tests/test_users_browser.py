@@ -8,6 +8,7 @@ import pytest
 
 from tests.browser_fixtures import (  # noqa: F401
     PASSWORD,
+    SECOND_OFFICIAL,
     axe_check,
     browser,
     live_server,
@@ -69,3 +70,33 @@ def test_an_admin_revokes_a_lost_phone_on_the_users_page_and_the_phone_is_locked
     phone.wait_for_selector("#auth-banner", timeout=20000)
     status = phone.evaluate("async () => (await fetch('/api/checklists')).status")
     assert status == 401
+
+
+def test_a_locked_account_is_told_so_on_the_phones_login_screen(new_context, live_server):
+    admin = new_context().new_page()
+    admin.goto("/login?next=/users")
+    admin.fill("#username", "admin")
+    admin.fill("#password", PASSWORD)
+    admin.click("button.primary")
+    admin.wait_for_url("**/users")
+    card = admin.locator(".card.account", has_text=SECOND_OFFICIAL)
+    try:
+        card.get_by_role("button", name="Khoá tài khoản").click()
+        admin.wait_for_selector("p.done")
+        assert "Đã khoá tài khoản " + SECOND_OFFICIAL in admin.inner_text("p.done")
+        assert "Đã khoá" in admin.locator(".card.account", has_text=SECOND_OFFICIAL).inner_text()
+
+        phone = new_context().new_page()
+        phone.goto("/app/")
+        phone.wait_for_selector("#username")
+        phone.fill("#username", SECOND_OFFICIAL)
+        phone.fill("#password", PASSWORD)
+        phone.click("button[type=submit]")
+        alert = phone.get_by_text("Tài khoản này đã bị khoá")
+        alert.wait_for()
+        shot(phone, "app-login-locked")
+        axe_check(phone, "app-login-locked")
+    finally:
+        admin.goto("/users")
+        admin.locator(".card.account", has_text=SECOND_OFFICIAL).get_by_role("button", name="Mở khoá tài khoản").click()
+        admin.wait_for_selector("p.done")
