@@ -3,6 +3,7 @@ user's sessions or deactivates the user, and a re-sent registration returns the 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -314,3 +315,16 @@ async def test_what_a_revoked_phone_still_sends_is_refused_and_kept_for_review(l
     assert (await other.post("/api/sync/push", json=push_body(other_device))).status_code == 401
     assert (await anon.post("/api/sync/push", json=push_body(device_id))).status_code == 401
     assert await Quarantine.all().count() == 1
+
+
+async def test_registrations_re_sent_at_the_same_moment_make_one_device(login):
+    phone = await login("xa.iatoi")
+    answers = await asyncio.gather(
+        *[
+            phone.post("/api/devices", json={"name": "Điện thoại"}, headers={"Idempotency-Key": "cung-luc"})
+            for _ in range(5)
+        ]
+    )
+    assert sorted(r.status_code for r in answers) == [200, 200, 200, 200, 201]
+    assert len({r.json()["device_id"] for r in answers}) == 1
+    assert await Device.all().count() == 1
