@@ -122,6 +122,7 @@ async def test_a_deactivated_user_is_logged_out_and_refused_login_with_a_clear_m
     uid = await user_id("xa.iatoi")
     r = await admin.patch(f"/api/users/{uid}", json={"active": False})
     assert r.status_code == 200 and r.json()["active"] is False and r.json()["live_sessions"] == 0
+    assert r.json()["last_session_end"]["reason"] == "deactivated"
     assert await locked_out(phone, device_id) == [401, 401, 401, 401]
     r = await anon.post("/api/session", json={"username": "xa.iatoi", "password": DEMO_PASSWORD})
     assert r.status_code == 403 and r.json()["error"] == "account_disabled"
@@ -271,6 +272,7 @@ async def test_the_users_page_ends_sessions_locks_and_revokes_for_an_admin(login
     assert await locked_out(phone, device_id) == [401, 401, 401, 401]
     shown = await admin.get(r.headers["location"])
     assert "Đã thu hồi thiết bị của tài khoản xa.iatoi" in shown.text
+    assert "Phiên kết thúc gần nhất</dt><dd>Thiết bị bị thu hồi" in shown.text
 
     laptop = await login("xa.iatoi")
     r = await admin.post(f"/users/{uid}/sessions/end", headers=SAME_ORIGIN)

@@ -32,6 +32,12 @@ def user_row_json(row: accounts.UserRow) -> dict:
         "active": u.active,
         "live_sessions": row.live_sessions,
         "live_devices": row.live_devices,
+        # The latest session ended in the last 30 days, and why (SESSION_END_LABELS in the catalogue).
+        "last_session_end": (
+            {"reason": row.last_ended.ended_reason, "at": row.last_ended.revoked_at.isoformat()}
+            if row.last_ended and row.last_ended.revoked_at
+            else None
+        ),
     }
 
 

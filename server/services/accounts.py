@@ -9,12 +9,15 @@ refused with `account_disabled`; reactivating lets them log in again (old sessio
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sync.models import Device
 
 from .. import auth
 from ..errors import problem
 from ..models import AuditLog, Session, User
+
+RECENT_DAYS = 30
 
 
 @dataclass
@@ -24,6 +27,7 @@ class UserRow:
     user: User
     live_sessions: int
     live_devices: int
+    last_ended: Session | None = None  # the latest session that ended before expiring, and why
 
 
 def require_admin(actor: User) -> None:
@@ -47,7 +51,12 @@ async def rows_of(users: list[User]) -> list[UserRow]:
     devices: dict[int, int] = {}
     for uid in await Device.filter(user_id__in=ids, revoked_ms=None).values_list("user_id", flat=True):
         devices[uid] = devices.get(uid, 0) + 1
-    return [UserRow(u, sessions.get(u.id, 0), devices.get(u.id, 0)) for u in users]
+    # Ended sessions of the last session lifetime at most: older ones say nothing about a phone in use.
+    last: dict[int, Session] = {}
+    recent = auth.now() - timedelta(days=RECENT_DAYS)
+    for ended in await Session.filter(user_id__in=ids, revoked_at__gte=recent).order_by("-revoked_at"):
+        last.setdefault(ended.user_id, ended)  # type: ignore[attr-defined]
+    return [UserRow(u, sessions.get(u.id, 0), devices.get(u.id, 0), last.get(u.id)) for u in users]
 
 
 async def user_for(actor: User, user_id: int) -> User:
