@@ -4,7 +4,12 @@ Prints edits/s, and the rate of plain sqlite3 writing the same rows (one Edit ro
 upserted) measured in the same run, as a ratio. `DATABASE_URL=postgres://…/x python bench/bench_push.py`
 runs the engine on a throwaway PostgreSQL database (the sqlite3 baseline is still plain sqlite3).
 
-    python bench/bench_push.py [--edits 100000] [--batch 2000]
+    python bench/bench_push.py [--edits 100000] [--batch 2000] [--synchronous FULL,NORMAL]
+
+`--synchronous` runs the whole benchmark once per SQLite `synchronous` mode, in the same run (`--repeat`
+rounds, alternating; the machine is shared, so take the medians), and prints each figure and the
+medians against the first mode: what durability (FULL, the server's setting) costs over
+NORMAL. The sqlite3 baseline uses the same mode as the engine it is compared with.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import asyncio
 import json
 import random
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -52,16 +58,16 @@ def make_edits(items: list[tuple[str, str, str]], n: int, seed: int = 1) -> list
     return out
 
 
-def sqlite_baseline(edits: list[dict], batch: int) -> float:
+def sqlite_baseline(edits: list[dict], batch: int, synchronous: str = "FULL") -> float:
     """Plain sqlite3 writing the same rows: Edit rows inserted, answers upserted, executemany per batch."""
     with tempfile.TemporaryDirectory(prefix="eiso-bench-baseline-") as tmp:
-        return _baseline_rate(Path(tmp) / "baseline.sqlite3", edits, batch)
+        return _baseline_rate(Path(tmp) / "baseline.sqlite3", edits, batch, synchronous)
 
 
-def _baseline_rate(path: Path, edits: list[dict], batch: int) -> float:
+def _baseline_rate(path: Path, edits: list[dict], batch: int, synchronous: str) -> float:
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute(f"PRAGMA synchronous={synchronous}")
     db.execute(
         "CREATE TABLE edit (id INTEGER PRIMARY KEY, device_id TEXT, seq INTEGER, username TEXT, kind TEXT, "
         "checklist_id TEXT, item_key TEXT, payload TEXT, device_ms INTEGER, effective_ms INTEGER, "
@@ -125,7 +131,7 @@ def _baseline_rate(path: Path, edits: list[dict], batch: int) -> float:
     return len(edits) / elapsed
 
 
-async def main(n: int, batch: int) -> dict:
+async def main(n: int, batch: int, synchronous: str = "FULL") -> dict:
     from tortoise import Tortoise
 
     from server.auth import hash_password
@@ -134,6 +140,8 @@ async def main(n: int, batch: int) -> dict:
     from sync.protocol import PushRequest
 
     url, cleanup = await fresh_database()
+    if url.startswith("sqlite://"):
+        url += f"?synchronous={synchronous}"  # the other pragmas are the server's (normalise_db_url)
     try:
         await init_schema(url)
         seed = await load_units_and_templates()
@@ -182,10 +190,11 @@ async def main(n: int, batch: int) -> dict:
         await Tortoise.close_connections()
     finally:
         await cleanup()
-    baseline = sqlite_baseline(edits, batch)
+    baseline = sqlite_baseline(edits, batch, synchronous)
     rate = n / engine_s
     out = {
         "backend": backend,
+        "synchronous": synchronous if backend == "sqlite" else "",
         "items": len(items),
         "edits": n,
         "batch": batch,
@@ -203,14 +212,29 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--edits", type=int, default=100_000)
     ap.add_argument("--batch", type=int, default=2000)
+    ap.add_argument("--synchronous", default="FULL", help="SQLite modes, comma-separated, e.g. FULL,NORMAL")
+    ap.add_argument("--repeat", type=int, default=1, help="rounds over the modes (alternating); medians printed")
     args = ap.parse_args()
-    result = asyncio.run(main(args.edits, args.batch))
-    print(
-        f"backend {result['backend']}: {result['edits']} answer edits over {result['items']} items, batches of {result['batch']}: "
-        f"{result['seconds']} s, {result['edits_per_s']} edits/s"
-    )
-    print(
-        f"plain sqlite3 writing the same rows: {result['sqlite3_baseline_per_s']} rows/s; "
-        f"engine/baseline = {result['ratio_to_baseline']}"
-    )
-    print(f"recorded edits: {result['recorded']}, outcomes: {result['outcomes']}")
+    modes = args.synchronous.upper().split(",")
+    rates: dict[str, list[int]] = {m: [] for m in modes}
+    for _round in range(args.repeat):
+        for mode in modes:
+            result = asyncio.run(main(args.edits, args.batch, mode))
+            rates[mode].append(result["edits_per_s"])
+            print(
+                f"backend {result['backend']} {result['synchronous']}: {result['edits']} answer edits over "
+                f"{result['items']} items, batches of {result['batch']}: "
+                f"{result['seconds']} s, {result['edits_per_s']} edits/s"
+            )
+            print(
+                f"plain sqlite3 writing the same rows: {result['sqlite3_baseline_per_s']} rows/s; "
+                f"engine/baseline = {result['ratio_to_baseline']}"
+            )
+            print(f"recorded edits: {result['recorded']}, outcomes: {result['outcomes']}")
+    if len(modes) > 1 or args.repeat > 1:
+        medians = {m: statistics.median(r) for m, r in rates.items()}
+        first = modes[0]
+        print(
+            "median edits/s: "
+            + ", ".join(f"{m} {medians[m]:.0f} ({medians[m] / medians[first]:.2f}× {first})" for m in modes)
+        )

@@ -12,16 +12,18 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from tortoise import Tortoise
 
-from .api import checklists, deadlines, devices, evidence, session, templates, units
+from .api import checklists, deadlines, devices, evidence, session, templates, units, users
 from .api import sync as sync_api
 from .config import Settings
 from .db import tortoise_config
+from .durability import NotDurable, check_connection
 from .errors import error_handlers
 from .limits import BodyLimitMiddleware
 from .pages import checklists as checklist_pages
 from .pages import pwa
 from .pages import session as session_pages
 from .pages import units as unit_pages
+from .pages import users as user_pages
 from .pages.render import render_error
 from .security import SecurityMiddleware
 
@@ -37,6 +39,11 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         if init_db:
             # Requests run in other tasks than the lifespan: the context must be global.
             await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
+            try:  # an answered push must survive a power cut: refuse a database that cannot promise it
+                await check_connection(settings)
+            except NotDurable:
+                await Tortoise.close_connections()
+                raise
         try:
             yield
         finally:
@@ -52,11 +59,13 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         *devices.routes,
         *sync_api.routes,
         *evidence.routes,
+        *users.routes,
         *pwa.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
         *session_pages.routes,
         *unit_pages.routes,
         *checklist_pages.routes,
+        *user_pages.routes,
     ]
     app = Starlette(
         routes=routes,

@@ -73,11 +73,17 @@ async def clear_failures(username: str) -> None:
 
 
 async def authenticate(username: str, password: str) -> User | None:
-    user = await User.get_or_none(username=username, active=True)
+    """The account whose password this is, or None. A deactivated account with the right password is
+    refused by name (`account_disabled`): only someone who knows the password learns it is locked."""
+    user = await User.get_or_none(username=username)
     if user is None:
         verify_password(_DUMMY_HASH, password)
         return None
-    return user if verify_password(user.password_hash, password) else None
+    if not verify_password(user.password_hash, password):
+        return None
+    if not user.active:
+        raise problem("account_disabled")
+    return user
 
 
 async def start_session(user: User, days: int, *, address: str, user_agent: str) -> str:
@@ -92,28 +98,51 @@ async def start_session(user: User, days: int, *, address: str, user_agent: str)
     return token
 
 
-async def end_session(token: str | None) -> None:
+async def end_session(token: str | None, reason: str = "logout") -> None:
     if token:
-        await Session.filter(token_hash=_token_hash(token), revoked_at=None).update(revoked_at=now())
+        await Session.filter(token_hash=_token_hash(token), revoked_at=None).update(
+            revoked_at=now(), ended_reason=reason
+        )
 
 
 async def session_user(request: Request) -> User | None:
     """The user of the request's session, cached on the request."""
     if "user" in request.state._state:
         return request.state.user
-    user = await user_of_token(request.cookies.get(COOKIE))
-    request.state.user = user
-    return user
+    session = await live_session(request.cookies.get(COOKIE))
+    request.state.session = session
+    request.state.user = session.user if session else None
+    return request.state.user
 
 
-async def user_of_token(token: str | None) -> User | None:
-    """The active user of a live session token, with their unit."""
+async def current_session(request: Request) -> Session | None:
+    """The request's live session (a device is bound to it), cached on the request."""
+    await session_user(request)
+    return request.state.session
+
+
+async def live_session(token: str | None) -> Session | None:
+    """The live session of a token, with its active user and their unit; None once it ended, expired or
+    its user was deactivated."""
     if not token:
         return None
     session = await Session.get_or_none(
         token_hash=_token_hash(token), revoked_at=None, expires_at__gt=now()
     ).select_related("user", "user__unit")
-    return session.user if session and session.user.active else None
+    return session if session and session.user.active else None
+
+
+async def session_of_token(token: str | None) -> Session | None:
+    """The session of a token whether live or ended, with its user."""
+    if not token:
+        return None
+    return await Session.get_or_none(token_hash=_token_hash(token)).select_related("user")
+
+
+async def user_of_token(token: str | None) -> User | None:
+    """The active user of a live session token, with their unit."""
+    session = await live_session(token)
+    return session.user if session else None
 
 
 async def require_user(request: Request, *roles: str) -> User:

@@ -38,9 +38,11 @@ __all__ = [
     "REJECTION_REASONS",
     "ROLES",
     "ROLE_LABELS",
+    "SESSION_END_LABELS",
     "SYNC_ERRORS",
     "TIMEZONE",
     "UNIT_KIND_LABELS",
+    "USER_ACTIONS_DONE",
     "VN",
     "current_period",
     "for_client",
@@ -140,6 +142,34 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "body_too_many_values": (422, "invalid", "Dữ liệu gửi lên có quá nhiều giá trị."),
     "request_bad_text": (422, "invalid", "Địa chỉ yêu cầu chứa ký tự không hợp lệ."),
     "field_out_of_range": (422, "invalid", "Trường '{field}' phải nằm trong khoảng từ {minimum} đến {maximum}."),
+    # accounts, sessions and devices: a lost phone locked out
+    "account_disabled": (
+        403,
+        "account_disabled",
+        "Tài khoản này đã bị khoá. Vui lòng liên hệ quản trị viên của tỉnh để mở lại.",
+    ),
+    "user_not_found": (404, "not_found", "Không tìm thấy tài khoản."),
+    "user_self_deactivate": (422, "invalid", "Không thể tự khoá tài khoản của chính mình."),
+    "idempotency_key_invalid": (
+        422,
+        "invalid",
+        "Khoá chống gửi trùng (Idempotency-Key) phải dài 1–64 ký tự, chỉ gồm chữ, số, '-', '_', '.' hoặc ':'.",
+    ),
+}
+
+# Why a session ended (Session.ended_reason), as the admin's /users page says it.
+SESSION_END_LABELS = {
+    "logout": "Đăng xuất",
+    "device_revoked": "Thiết bị bị thu hồi",
+    "admin": "Quản trị viên kết thúc phiên",
+    "deactivated": "Tài khoản bị khoá",
+}
+# What the /users page confirms after an action (`?done=` names one of these).
+USER_ACTIONS_DONE = {
+    "sessions_ended": "Đã kết thúc mọi phiên đăng nhập của tài khoản {username}.",
+    "deactivated": "Đã khoá tài khoản {username}; mọi phiên đăng nhập của tài khoản đã kết thúc.",
+    "reactivated": "Đã mở khoá tài khoản {username}.",
+    "device_revoked": "Đã thu hồi thiết bị của tài khoản {username} và kết thúc phiên đăng nhập của thiết bị đó.",
 }
 
 # What the phone says when no answer of the server's arrives to say it: name -> message (`{status}` is

@@ -1,4 +1,5 @@
-"""The `eiso` command: serve, seed, createuser, migrate, simulate."""
+"""The `eiso` command: serve, seed, createuser, migrate, simulate, and the account commands (devices,
+revoke-device, end-sessions, deactivate, reactivate)."""
 
 from __future__ import annotations
 
@@ -86,10 +87,16 @@ def cmd_serve(args, settings: Settings) -> None:
     import uvicorn
 
     from .app import create_app
+    from .durability import NotDurable, check_database, describe
     from .migrate import upgrade
 
     settings.host, settings.port = args.host or settings.host, args.port or settings.port
     asyncio.run(upgrade(settings.database_url))
+    try:
+        facts = asyncio.run(check_database(settings))
+    except NotDurable as exc:
+        raise SystemExit(str(exc)) from None
+    print(f"Cơ sở dữ liệu: {describe(facts)}", flush=True)
     url = f"http://{settings.host}:{settings.port}/"
     print(f"e-ISO đang chạy tại {url}  (ứng dụng cho điện thoại: {url}app/)", flush=True)
     uvicorn.run(
@@ -131,6 +138,51 @@ async def _createuser(settings: Settings, args) -> None:
 
 def cmd_createuser(args, settings: Settings) -> None:
     asyncio.run(_createuser(settings, args))
+
+
+async def _accounts(settings: Settings, args) -> None:
+    """devices / revoke-device / end-sessions / deactivate / reactivate: the lost-phone procedure and
+    account locking from a terminal, through the same services as the /users page (audited as "cli")."""
+    from sync.models import Device
+
+    from .models import User
+    from .pages.render import vn_datetime_ms
+    from .services import accounts, devices
+
+    await Tortoise.init(config=tortoise_config(settings.database_url))
+    try:
+        if args.command == "revoke-device":
+            device = await Device.get_or_none(id=args.device_id)
+            if device is None:
+                raise SystemExit(f"Không có thiết bị {args.device_id!r} (xem `eiso devices TÊN`).")
+            owner = await User.get(id=device.user_id)  # type: ignore[attr-defined]
+            await devices.revoke(device, owner, by="cli")
+            print(f"Đã thu hồi thiết bị {device.id} của {owner.username}; phiên đăng nhập của thiết bị đã kết thúc.")
+            return
+        user = await User.get_or_none(username=args.username)
+        if user is None:
+            raise SystemExit(f"Không có tài khoản {args.username!r}.")
+        if args.command == "devices":
+            rows = await devices.of_user(user.id)
+            if not rows:
+                print(f"{user.username} chưa đăng ký thiết bị nào.")
+            for d in rows:
+                state = f"đã thu hồi {vn_datetime_ms(d.revoked_ms)} ({d.revoked_by})" if d.revoked_ms else "đang dùng"
+                last = vn_datetime_ms(d.last_push_ms) or "chưa gửi"
+                print(f"{d.id}  {d.name or '(không tên)'}  · lần gửi cuối: {last}  · {state}")
+        elif args.command == "end-sessions":
+            ended = await accounts.end_sessions(user, "admin", by="cli")
+            print(f"Đã kết thúc {ended} phiên đăng nhập của {user.username}.")
+        else:
+            active = args.command == "reactivate"
+            await accounts.set_active(user, active, by="cli")
+            print(f"Đã {'mở khoá' if active else 'khoá'} tài khoản {user.username}.")
+    finally:
+        await Tortoise.close_connections()
+
+
+def cmd_accounts(args, settings: Settings) -> None:
+    asyncio.run(_accounts(settings, args))
 
 
 def cmd_simulate(args, settings: Settings) -> None:
@@ -193,6 +245,26 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--full-name")
     p.add_argument("--password", help="nếu bỏ trống: EISO_NEW_PASSWORD hoặc hỏi")
     p.set_defaults(func=cmd_createuser)
+
+    p = sub.add_parser("devices", help="liệt kê thiết bị của một tài khoản")
+    p.add_argument("username")
+    p.set_defaults(func=cmd_accounts)
+
+    p = sub.add_parser("revoke-device", help="thu hồi thiết bị (mất điện thoại) và kết thúc phiên của nó")
+    p.add_argument("device_id")
+    p.set_defaults(func=cmd_accounts)
+
+    p = sub.add_parser("end-sessions", help="kết thúc mọi phiên đăng nhập của một tài khoản")
+    p.add_argument("username")
+    p.set_defaults(func=cmd_accounts)
+
+    p = sub.add_parser("deactivate", help="khoá tài khoản và kết thúc mọi phiên của nó")
+    p.add_argument("username")
+    p.set_defaults(func=cmd_accounts)
+
+    p = sub.add_parser("reactivate", help="mở khoá tài khoản")
+    p.add_argument("username")
+    p.set_defaults(func=cmd_accounts)
 
     p = sub.add_parser("simulate", help="mô phỏng N thiết bị ở M đơn vị sửa ngoại tuyến rồi đồng bộ")
     p.add_argument("--devices", type=int, default=30)

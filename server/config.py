@@ -22,19 +22,25 @@ from typing import Any
 DEFAULT_DATABASE_URL = "sqlite://data/eiso.sqlite3"
 
 
+# SQLite pragmas the server relies on. synchronous=FULL: in WAL mode NORMAL may lose the last commits on
+# a power cut or an OS crash, and an answered push must survive both (docs/deployment.md, Durability).
+SQLITE_PRAGMAS = {"journal_mode": "WAL", "busy_timeout": "10000", "synchronous": "FULL", "foreign_keys": "ON"}
+
+
 def normalise_db_url(url: str) -> str:
     """Accept the usual spellings and add the SQLite pragmas we rely on.
 
-    `postgresql://` (what most tools print) becomes Tortoise's `postgres://`; SQLite gets WAL, a busy
-    timeout and synchronous=NORMAL, which is durable in WAL mode and much faster than FULL.
+    `postgresql://` (what most tools print) becomes Tortoise's `postgres://`; a SQLite URL gets each of
+    SQLITE_PRAGMAS it does not set itself (one it sets is kept: the start-up check then judges it).
     """
     if url.startswith("postgresql://"):
         url = "postgres://" + url[len("postgresql://") :]
     if url.startswith("sqlite://") and ":memory:" not in url:
-        path = url[len("sqlite://") :].split("?", 1)[0]
+        path, _, query = url[len("sqlite://") :].partition("?")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        if "?" not in url:
-            url += "?journal_mode=WAL&busy_timeout=10000&synchronous=NORMAL&foreign_keys=ON"
+        given = {part.split("=", 1)[0].lower() for part in query.split("&") if part}
+        missing = [f"{k}={v}" for k, v in SQLITE_PRAGMAS.items() if k not in given]
+        url = "sqlite://" + path + "?" + "&".join([p for p in query.split("&") if p] + missing)
     return url
 
 
@@ -105,6 +111,12 @@ class Settings:
         None,
         "password for `eiso createuser` run without a terminal (scripts, provisioning)",
         shown="asked",
+    )
+    allow_non_durable: bool = setting(
+        "EISO_ALLOW_NON_DURABLE",
+        False,
+        "set `1` to start on a database that can lose answered pushes on power loss (tests, demos)",
+        parse=_flag,
     )
     # Not from the environment: the window the failed logins above are counted in.
     login_window_seconds: int = 900

@@ -64,7 +64,8 @@ class Session(Model):
     )
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField()
-    revoked_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)  # when it ended, whatever the reason
+    ended_reason = fields.CharField(max_length=32, default="")  # SESSION_END_REASONS in the catalogue
     address = fields.CharField(max_length=64, default="")
     user_agent = fields.CharField(max_length=255, default="")
 

@@ -30,9 +30,16 @@ class Device(Model):
     last_pull_ms = fields.BigIntField(null=True)
     revoked_ms = fields.BigIntField(null=True)
     revoked_by = fields.CharField(max_length=64, default="")
+    # The server session that registered the device, or the newer one of the same user that used it
+    # since (the same phone after logging in again). Revoking the device ends that session. A plain
+    # integer: the session table is the server's, and the engine runs without it.
+    session_id = fields.IntField(null=True)
+    # The browser's Idempotency-Key of the registration: a re-sent POST returns this device.
+    registration_key = fields.CharField(max_length=64, null=True)
 
     class Meta:
         table = "device"
+        unique_together = (("user", "registration_key"),)
 
 
 class Checklist(Model):

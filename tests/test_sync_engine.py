@@ -259,9 +259,10 @@ async def test_revoked_device_refused_and_payload_kept(device, login):
     a.edit_answer(cid, "c4_1_context", "yes")
     from client.sync_client import SyncFailed
 
+    # Revoking ended the phone's session: its push is refused as unauthenticated, its payload kept.
     with pytest.raises(SyncFailed) as err:
         await a.push()
-    assert err.value.status == 403 and err.value.code == "device_revoked"
+    assert err.value.status == 401 and err.value.code == "not_authenticated"
     q = await Quarantine.get(device_id=a.device_id)
     assert q.reason == "device_revoked" and json.loads(q.payload)["edits"][0]["value"] == "yes"
     with pytest.raises(SyncFailed):

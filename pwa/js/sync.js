@@ -105,11 +105,19 @@ export class Syncer extends EventTarget {
     let id = await this.store.kvGet("device_id");
     if (id) return id;
     const name = "Trình duyệt " + (navigator.userAgentData?.platform || navigator.platform || "") + " – " + this.store.username;
-    const res = await api("POST", "/api/devices", { name: name.slice(0, 120) });
+    // One key per registration, kept until an answer arrives: a POST re-sent after a lost answer gets
+    // the same device back instead of making a second one.
+    let key = await this.store.kvGet("device_registration_key");
+    if (!key) {
+      key = registrationKey();
+      await this.store.kvSet("device_registration_key", key);
+    }
+    const res = await api("POST", "/api/devices", { name: name.slice(0, 120) }, { "Idempotency-Key": key });
     id = res.device_id;
     // A new device numbers its edits from last_seq + 1; what already waits is renumbered in order.
     await this.store.renumberOutbox((res.last_seq || 0) + 1);
     await this.store.kvSet("device_id", id);
+    await this.store.kvSet("device_registration_key", null);
     await this.store.kvSet("cursor", null);
     return id;
   }
@@ -261,6 +269,12 @@ export class ApiError extends Error {
     this.status = status;
     this.body = body;
   }
+}
+
+/** A random Idempotency-Key (crypto.randomUUID needs a secure context; plain http on a LAN has none). */
+function registrationKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** fetch() with JSON in and out; 401 becomes AuthNeeded; a network failure says so in Vietnamese. */

@@ -19,6 +19,7 @@ from sync.sql import now_ms
 from .. import auth
 from ..errors import problem, validation_error
 from ..limits import inflate
+from ..services import devices
 from . import JSON, check_json, int_param, parse_json_object
 
 _DEVICE_ID = re.compile(r"^[0-9A-Za-z_-]{1,36}$")
@@ -32,7 +33,14 @@ async def _json_body(request: Request) -> dict:
 
 
 async def push(request: Request) -> JSON:
-    user = await auth.require_user(request)
+    user = await auth.session_user(request)
+    if user is None:
+        # A lost phone whose device was revoked: refused like any ended session, its payload kept.
+        lost = await devices.revoked_session_user(request.cookies.get(auth.COOKIE))
+        if lost is not None:
+            data = await _json_body(request)
+            await devices.keep_push_of_revoked(lost, data.get("device_id"), safe_dumps(data))
+        raise problem("not_authenticated")
     data = await _json_body(request)
     # The envelope must be clean; a bad edit is the edit's own problem (rejected `malformed`).
     check_json({k: v for k, v in data.items() if k != "edits"})
@@ -41,6 +49,7 @@ async def push(request: Request) -> JSON:
         req = read_push(data, received_ms=received)
     except ValidationError as exc:
         raise validation_error(exc) from None
+    await devices.bind(user, await auth.current_session(request), req.device_id)
     scope = await auth.scope_unit_ids(user)
     body = await engine.apply_push(user, scope, req, raw=safe_dumps(data), received_ms=received)
     return JSON(body, status_code=409 if body.get("error") else 200)
@@ -57,6 +66,7 @@ async def pull(request: Request) -> JSON:
     limit = int_param(request, "limit", default=500)
     if not 1 <= limit <= MAX_PULL_LIMIT:  # refused, not clamped: the client asked for something else
         raise problem("field_out_of_range", field="limit", minimum=1, maximum=MAX_PULL_LIMIT)
+    await devices.bind(user, await auth.current_session(request), device_id)
     scope = await auth.scope_unit_ids(user)
     body = await engine.pull_page(user, scope, device_id, q.get("cursor") or None, limit)
     return JSON(body)

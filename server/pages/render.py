@@ -19,6 +19,7 @@ from ..catalogue import (
     CHOICE_LABELS,
     QMS_STATUS_LABELS,
     ROLE_LABELS,
+    SESSION_END_LABELS,
     UNIT_KIND_LABELS,
     VN,
     period_label,
@@ -36,6 +37,11 @@ def vn_date(value) -> str:
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
     return str(value)
+
+
+def vn_datetime(value: datetime | None) -> str:
+    """A moment as HH:MM dd/mm/yyyy in Asia/Ho_Chi_Minh."""
+    return value.astimezone(VN).strftime("%H:%M %d/%m/%Y") if value else ""
 
 
 def vn_datetime_ms(ms: int | None) -> str:
@@ -61,11 +67,13 @@ templates.env.filters["vn_date"] = vn_date
 templates.env.filters["answer_label"] = answer_label
 templates.env.filters["period_label"] = period_label
 templates.env.filters["vn_datetime_ms"] = vn_datetime_ms
+templates.env.filters["vn_datetime"] = vn_datetime
 templates.env.globals.update(
     QMS_STATUS_LABELS=QMS_STATUS_LABELS,
     CHECKLIST_STATUS_LABELS=CHECKLIST_STATUS_LABELS,
     ROLE_LABELS=ROLE_LABELS,
     UNIT_KIND_LABELS=UNIT_KIND_LABELS,
+    SESSION_END_LABELS=SESSION_END_LABELS,
 )
 
 

@@ -10,4 +10,6 @@ refuses. The routes only parse, call one of these and render JSON or HTML.
     checklists  create for a unit, template and period; progress; list in scope; one with answers
     sessions    log in and out
     deadlines   which deadlines apply to a unit and when each is next due
+    devices     register (idempotent), bind to a session, revoke a device and end its session
+    accounts    an admin's users: end their sessions, deactivate and reactivate them
 """
