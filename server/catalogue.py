@@ -27,6 +27,7 @@ __all__ = [
     "CHECKLIST_STATUSES",
     "CHECKLIST_STATUS_LABELS",
     "CHOICE_LABELS",
+    "FIELD_LABELS",
     "PERIOD_EXAMPLES",
     "PERIOD_KINDS",
     "PERIOD_LABELS",
@@ -39,6 +40,7 @@ __all__ = [
     "SYNC_ERRORS",
     "TIMEZONE",
     "UNIT_KIND_LABELS",
+    "VALIDATION_MESSAGES",
     "VN",
     "current_period",
     "for_client",
@@ -60,7 +62,9 @@ ROLE_LABELS = {
 }
 # A unit's quality management system, from nothing to e-ISO.
 QMS_STATUS_LABELS = {
-    "none": "Chưa áp dụng",
+    # "none" is what the annex did not say: the province's agencies were already applying the system, so
+    # no data is not "not applying" (issue 13).
+    "none": "Chưa có thông tin",
     "iso2008": "Đang áp dụng ISO 9001:2008",
     "converting": "Đang chuyển đổi sang ISO 9001:2015",
     "iso2015": "Đã áp dụng ISO 9001:2015",
@@ -128,6 +132,8 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "evidence_chunk_too_large": (413, "too_large", "Phần tệp gửi lên quá lớn."),
     "evidence_offset_mismatch": (409, "offset_mismatch", "Thiếu phần trước của tệp; gửi tiếp từ vị trí đã nhận."),
     "evidence_hash_mismatch": (422, "hash_mismatch", "Tệp nhận được không khớp mã băm; vui lòng gửi lại."),
+    # a body refused by its model: `detail` is a whole sentence from VALIDATION_MESSAGES
+    "field_refused": (422, "invalid", "{detail}"),
     # sync refusals of a whole request, defined with the protocol
     **{code: (status, code, message) for code, (status, message) in SYNC_ERRORS.items()},
 }
@@ -175,3 +181,63 @@ def _check() -> None:
 
 
 _check()
+
+
+# What an input field is called in a sentence, by its wire name (a field not listed is named as it is).
+FIELD_LABELS = {
+    "username": "tên đăng nhập",
+    "password": "mật khẩu",
+    "unit_id": "đơn vị",
+    "template_id": "mẫu phiếu",
+    "period": "kỳ báo cáo",
+    "name": "tên",
+    "parent_id": "đơn vị cấp trên",
+    "into_id": "đơn vị sáp nhập vào",
+    "device_id": "mã thiết bị",
+    "protocol": "phiên bản giao thức",
+    "client_ms": "giờ trên máy",
+    "device_ms": "giờ trên máy",
+    "edits": "danh sách thay đổi",
+    "seq": "số thứ tự thay đổi",
+    "kind": "loại thay đổi",
+    "checklist_id": "mã phiếu",
+    "item_key": "mã mục",
+    "value": "giá trị",
+    "note": "ghi chú",
+    "base_version": "phiên bản gốc",
+    "action": "thao tác",
+    "seen_version": "phiên bản đã xem",
+    "comment": "nhận xét",
+    "conflict_id": "mã xung đột",
+}
+
+# A pydantic refusal as a Vietnamese sentence, by pydantic's error type. `{label}` is the field's label
+# (FIELD_LABELS), `{Label}` the same with a capital; other names are pydantic's context values. A type
+# not listed reads as "default".
+VALIDATION_MESSAGES = {
+    "missing": "Chưa nhập {label}.",
+    "string_too_short": "{Label} quá ngắn (ít nhất {min_length} ký tự).",
+    "string_too_long": "{Label} quá dài (tối đa {max_length} ký tự).",
+    "string_type": "{Label} phải là chữ.",
+    "int_type": "{Label} phải là số nguyên.",
+    "int_parsing": "{Label} phải là số nguyên.",
+    "int_from_float": "{Label} phải là số nguyên.",
+    "float_type": "{Label} phải là số.",
+    "float_parsing": "{Label} phải là số.",
+    "bool_type": "{Label} phải là đúng hoặc sai.",
+    "greater_than": "{Label} phải lớn hơn {gt}.",
+    "greater_than_equal": "{Label} phải từ {ge} trở lên.",
+    "less_than": "{Label} phải nhỏ hơn {lt}.",
+    "less_than_equal": "{Label} không được lớn hơn {le}.",
+    "literal_error": "{Label} không hợp lệ (chỉ nhận: {expected}).",
+    "enum": "{Label} không hợp lệ (chỉ nhận: {expected}).",
+    "list_type": "{Label} phải là một danh sách.",
+    "too_long": "{Label} có quá nhiều phần tử (tối đa {max_length}).",
+    "model_type": "{Label} phải là một đối tượng JSON.",
+    "dict_type": "{Label} phải là một đối tượng JSON.",
+    "extra_forbidden": "Không nhận trường '{field}'.",
+    "union_tag_invalid": "{Label} không hợp lệ (chỉ nhận: {expected_tags}).",
+    "default": "{Label} không hợp lệ.",
+    # an empty string where one character is the minimum: "Chưa nhập mật khẩu.", not "quá ngắn"
+    "empty": "Chưa nhập {label}.",
+}
