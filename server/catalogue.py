@@ -142,7 +142,45 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
 # the HTTP status when there is one).
 PHONE_MESSAGES = {
     "network_down": "Không kết nối được máy chủ.",
-    "server_error": "Lỗi máy chủ ({status}).",
+    "server_error": "Máy chủ đang gặp lỗi ({status}).",
+    # The sync state, read alike by the top badge, the home screen and the outbox (pwa/js/syncstate.js).
+    "chip_offline": "Ngoại tuyến · {waiting} chờ gửi",
+    "chip_offline_empty": "Ngoại tuyến",
+    "chip_running": "Đang đồng bộ…",
+    "chip_failed": "Gửi lỗi · {waiting} chờ gửi",
+    "chip_failed_empty": "Đồng bộ lỗi",
+    "chip_waiting": "{waiting} chờ gửi",
+    "chip_synced": "Đã đồng bộ",
+    "chip_auth": "Cần đăng nhập lại",
+    "chip_label": "{state}. Mở hàng đợi gửi.",
+    "waiting_edits": "{count} thay đổi đang chờ gửi.",
+    "waiting_none": "Không có thay đổi nào chờ gửi.",
+    "waiting_files": "{count} tệp minh chứng chờ tải lên.",
+    "waiting_files_none": "Không có tệp chờ tải lên.",
+    "last_sync": "Đồng bộ thành công lần cuối lúc {when}.",
+    "never_synced": "Chưa đồng bộ lần nào.",
+    "state_online": "Đang có mạng.",
+    "state_offline": "Máy đang không có mạng: các thay đổi được giữ trên máy và tự gửi khi có mạng.",
+    "state_auth": "Phiên đăng nhập đã hết hạn: đăng nhập lại để gửi các thay đổi.",
+    # Why the last send failed: what really happened, as far as the phone can know it.
+    "failed_unconfirmed": "Đã gửi {count} thay đổi nhưng chưa nhận được xác nhận của máy chủ. Ứng dụng sẽ gửi lại; máy chủ không ghi một thay đổi hai lần.",
+    "failed_interrupted": "Kết nối với máy chủ bị ngắt giữa chừng. Các thay đổi vẫn nằm an toàn trên máy.",
+    "failed_unreachable": "Không kết nối được máy chủ. Các thay đổi vẫn nằm an toàn trên máy.",
+    "failed_offline": "Máy đang không có mạng. Các thay đổi vẫn nằm an toàn trên máy.",
+    "failed_server": "Máy chủ đang gặp lỗi ({status}) nên chưa nhận được thay đổi. Các thay đổi vẫn nằm an toàn trên máy.",
+    "failed_refused": "Máy chủ từ chối yêu cầu: {detail}",
+    "retry_in_seconds": "Sẽ thử lại sau {n} giây.",
+    "retry_in_minutes": "Sẽ thử lại sau {n} phút.",
+    "retry_soon": "Sẽ thử lại ngay khi có thể.",
+    "send_done": "Đã gửi hết các thay đổi.",
+    "send_not_done": "Chưa gửi hết các thay đổi; ứng dụng sẽ tự thử lại.",
+    # Who a conflict is between: two people, or two phones of one person.
+    "conflict_people": "{winner} và {loser} đã cùng sửa mục này khi không có mạng. Hãy chọn một giá trị hoặc nhập giá trị mới.",
+    "conflict_devices": "Mục này được sửa trên hai máy của {user} ({winner_device} và {loser_device}) khi không có mạng. Hãy chọn một giá trị hoặc nhập giá trị mới.",
+    "conflict_between_people": "{winner} và {loser}",
+    "conflict_between_devices": "hai máy của {user}: {winner_device} và {loser_device}",
+    "device_unknown": "một máy khác",
+    "device_name": "{platform} · đăng ký lúc {when}",
 }
 
 
