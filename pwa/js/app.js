@@ -166,8 +166,12 @@ async function updateChip() {
 }
 ctx.updateChip = updateChip;
 
+let renderedHash = null; // the screen on show, so a refresh keeps its place only on that same screen
+let renders = 0;
 async function route({ keepScroll = false } = {}) {
   const hash = location.hash || "#/";
+  const render = ++renders;
+  const sameScreen = keepScroll && hash === renderedHash;
   const scroll = window.scrollY;
   await flushFieldsOnScreen(); // a field left by switching screens is recorded once, as on leaving it
   if (!ctx.user || hash === "#/login") {
@@ -189,7 +193,9 @@ async function route({ keepScroll = false } = {}) {
   updateChip();
   // A screen opens at its top (the outbox used to open mid-list, hiding its status, when coming from a
   // scrolled checklist); a refresh of the same screen keeps the place.
-  window.scrollTo(0, keepScroll ? scroll : 0);
+  if (render !== renders) return; // a newer render (another screen) owns the scroll position
+  renderedHash = hash;
+  window.scrollTo(0, sameScreen ? scroll : 0);
 }
 
 // ---- service worker and updates ------------------------------------------------------------------
