@@ -12,6 +12,13 @@ async function itemLabel(store, checklistId, key) {
   return { title: t ? t.title : "Phiếu", label: item ? item.label : key || "", type: item ? item.type : "text" };
 }
 
+/** "3 thay đổi đang chờ gửi." with the number in bold (#waiting-count), from the catalogue's sentence. */
+function waitingLine(count) {
+  if (!count) return h("p", { class: "big-count", id: "waiting-line", text: message("waiting_none") });
+  const [before, after] = message("waiting_edits", { count: "\u0000" }).split("\u0000");
+  return h("p", { class: "big-count", id: "waiting-line" }, before, h("strong", { id: "waiting-count", text: String(count) }), after);
+}
+
 export async function renderOutbox(main, ctx) {
   const { store, syncer } = ctx;
   document.title = "Hàng đợi gửi – e-ISO Xã";
@@ -23,14 +30,11 @@ export async function renderOutbox(main, ctx) {
 
   // The same reading as the top badge: the count, whether the last send failed and why, when it retries.
   const status = [
-    h("p", { class: "big-count", id: "waiting-line",
-      text: state.waiting ? message("waiting_edits", { count: state.waiting }) : message("waiting_none") }),
+    waitingLine(state.waiting),
     h("p", { id: "files-line", text: state.files ? message("waiting_files", { count: state.files }) : message("waiting_files_none") }),
     h("p", { class: "muted", id: "last-sync", text: state.lastSync ? message("last_sync", { when: fmtDateTime(state.lastSync) }) : message("never_synced") }),
     h("p", { class: "muted", text: state.online ? message("state_online") : message("state_offline") }),
   ];
-  // kept for scripts and tests that read the number alone
-  status.push(h("span", { id: "waiting-count", hidden: true, text: String(state.waiting) }));
   if (state.authNeeded) status.push(h("p", { class: "notice warn", text: message("state_auth") }));
   if (state.failure) {
     const retry = syncer && syncer.retryAt ? syncer.retryAt : state.failure.retry_ms;
