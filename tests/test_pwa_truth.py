@@ -153,6 +153,11 @@ def chip(page) -> str:
     return page.inner_text("#sync-chip")
 
 
+def chip_says(page, text: str) -> None:
+    """Until the badge says `text` (a retry or the sync after an edit may be running: it says so first)."""
+    poll(page, "(want) => document.getElementById('sync-chip').textContent === want", text)
+
+
 def outbox_status(page) -> str:
     page.evaluate("window.__eiso.go('#/outbox')")  # renders again when it is already the screen
     page.wait_for_selector("#waiting-line")
@@ -193,7 +198,7 @@ def test_badge_outbox_and_server_agree_through_a_lost_answer_a_503_and_a_dead_se
     tap_and_sync(page, cid, "audit_programme_issued", "yes")
     assert server_edits(live_server, device) == base + 1  # saved on the server
     assert page.evaluate(COUNT) == 1  # not confirmed on the phone: still waits, will be re-sent
-    assert chip(page) == sentence("chip_failed", waiting=1)
+    chip_says(page, sentence("chip_failed", waiting=1))
     status = outbox_status(page)
     assert sentence("waiting_edits", count=1) in status
     assert sentence("failed_unconfirmed", count=1) in status
@@ -206,7 +211,7 @@ def test_badge_outbox_and_server_agree_through_a_lost_answer_a_503_and_a_dead_se
     sync_now(page)
     wait_synced(page)
     assert server_edits(live_server, device) == base + 1  # re-sent, not applied twice
-    assert chip(page) == PHONE_MESSAGES["chip_synced"]
+    chip_says(page, PHONE_MESSAGES["chip_synced"])
     status = outbox_status(page)
     assert PHONE_MESSAGES["waiting_none"] in status and "thử lại" not in status
 
@@ -217,7 +222,7 @@ def test_badge_outbox_and_server_agree_through_a_lost_answer_a_503_and_a_dead_se
     )
     tap_and_sync(page, cid, "audit_programme_issued", "no")
     assert server_edits(live_server, device) == base + 1
-    assert chip(page) == sentence("chip_failed", waiting=1)
+    chip_says(page, sentence("chip_failed", waiting=1))
     status = outbox_status(page)
     assert sentence("failed_server", status=503) in status
     assert re.search(r"Sẽ thử lại sau \d+ giây\.", status), status
@@ -228,7 +233,7 @@ def test_badge_outbox_and_server_agree_through_a_lost_answer_a_503_and_a_dead_se
     page.route("**/api/**", lambda route: route.abort("connectionrefused"))
     tap_and_sync(page, cid, "steering_committee_updated", "yes")
     assert page.evaluate(COUNT) == 2
-    assert chip(page) == sentence("chip_failed", waiting=2)
+    chip_says(page, sentence("chip_failed", waiting=2))
     status = outbox_status(page)
     assert sentence("waiting_edits", count=2) in status
     assert sentence("failed_unreachable") in status and sentence("failed_unconfirmed", count=2) not in status
@@ -243,7 +248,7 @@ def test_badge_outbox_and_server_agree_through_a_lost_answer_a_503_and_a_dead_se
     sync_now(page)
     wait_synced(page)
     assert server_edits(live_server, device) == base + 3
-    assert chip(page) == PHONE_MESSAGES["chip_synced"]
+    chip_says(page, PHONE_MESSAGES["chip_synced"])
     server = live_server.client("xa.iatoi").get(f"/api/checklists/{cid}").json()
     values = {a["item_key"]: a["value"] for a in server["answers"]}
     assert values["audit_programme_issued"] == "no" and values["steering_committee_updated"] == "yes"
@@ -255,8 +260,8 @@ def test_a_screen_opens_at_its_top(new_context, live_server):
     login(page, "xa.iatoi")
     wait_synced(page)
     open_checklist(page, monthly_id(page))
-    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
-    assert page.evaluate("window.scrollY") > 500
+    page.wait_for_timeout(1000)  # the re-render after the first sync keeps the place it found: let it pass
+    poll(page, "() => { window.scrollTo(0, document.body.scrollHeight); return window.scrollY > 500; }")
     page.click("#sync-chip")
     page.wait_for_selector("#waiting-line")
     assert page.evaluate("window.scrollY") == 0
