@@ -339,3 +339,28 @@ def test_the_units_page_at_360_px_shows_districts_of_same_name_units(new_context
     page.goto("/units")
     assert "147 đơn vị" in page.inner_text("main")
     shot(page, "truth-09-units")
+
+
+def test_a_push_result_gives_the_answer_its_version_only_when_applied(new_context, live_server):
+    ctx = new_context()
+    page = ctx.new_page()
+    login(page, "xa.iatoi")
+    wait_synced(page)
+    cid = monthly_id(page)
+    ctx.set_offline(True)  # the results below are the only ones these edits get
+    versions = page.evaluate(
+        """async (id) => {
+        const s = window.__eiso.store;
+        const device = await s.kvGet('device_id');
+        const version = async () => (await s.answers(id)).get('reannounced').version;
+        const merged = await s.recordEdit({kind: 'answer', checklist_id: id, item_key: 'reannounced', value: 'yes'});
+        await s.applyResults(device, [{seq: merged, outcome: 'conflict', version: 99, won: false}]);
+        const afterConflict = await version();
+        const applied = await s.recordEdit({kind: 'answer', checklist_id: id, item_key: 'reannounced', value: 'no'});
+        await s.applyResults(device, [{seq: applied, outcome: 'applied', version: 7}]);
+        return [afterConflict, await version()];
+    }""",
+        cid,
+    )
+    assert versions[0] != 99  # a merged or conflicting edit's version is not the answer's
+    assert versions[1] == 7

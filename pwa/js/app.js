@@ -177,6 +177,8 @@ async function route({ keepScroll = false } = {}) {
   if (!ctx.user || hash === "#/login") {
     await renderLogin(main, ctx);
     updateChip();
+    renderedHash = "#/login";
+    window.scrollTo(0, 0);
     return;
   }
   let m;
