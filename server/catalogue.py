@@ -84,7 +84,8 @@ CHOICE_LABELS = {"yes": "Có", "no": "Không", "partial": "Một phần", "na": 
 
 # Problems the server answers with: name -> (HTTP status, wire code, message). The wire code is what
 # clients branch on; several names may share one (every "not found" is `not_found`). Messages may name
-# `{field}`, `{detail}` or other values passed to `errors.problem(name, **values)`.
+# `{field}`, `{detail}` or other values passed to `errors.problem(name, **values)`, and `{label}` /
+# `{Label}`: the field's label from FIELD_LABELS ("trường 'x'" for a field it does not list).
 PROBLEMS: dict[str, tuple[int, str, str]] = {
     # sessions and rights
     "not_authenticated": (401, "not_authenticated", "Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại."),
@@ -109,9 +110,9 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "body_bad_gzip": (422, "invalid", "Dữ liệu nén gzip không hợp lệ."),
     "body_too_large": (413, "too_large", "Dữ liệu gửi lên quá lớn."),
     "field_invalid": (422, "invalid", "Trường '{field}' không hợp lệ: {detail}"),
-    "field_not_integer": (422, "invalid", "Trường '{field}' phải là số nguyên."),
-    "field_negative": (422, "invalid", "Trường '{field}' không được âm."),
-    "field_missing": (422, "invalid", "Thiếu trường '{field}'."),
+    "field_not_integer": (422, "invalid", "{Label} phải là số nguyên."),
+    "field_negative": (422, "invalid", "{Label} không được âm."),
+    "field_missing": (422, "invalid", "Chưa có {label}."),
     # checklists
     "template_unknown": (422, "invalid", "Mẫu phiếu không tồn tại."),
     "period_invalid": (422, "invalid", "Kỳ báo cáo '{period}' không hợp lệ cho mẫu này (ví dụ: {example})."),

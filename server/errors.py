@@ -44,9 +44,18 @@ def problem(name: str, **values: Any) -> ApiError:
     """The catalogue's problem `name`, its message filled with `values` (KeyError for an unknown name)."""
     status, code, template = PROBLEMS[name]
     used = message_fields(template)
-    message = template.format(**{k: v for k, v in values.items() if k in used})
+    fill = {k: v for k, v in values.items() if k in used}
+    if {"label", "Label"} & used:
+        fill.update(field_label(str(values.get("field", ""))))
+    message = template.format(**fill)
     extra = {k: v for k, v in values.items() if k not in used or k == "field"}
     return ApiError(status, code, message, name=name, **extra)
+
+
+def field_label(name: str) -> dict[str, str]:
+    """{"label": "đơn vị", "Label": "Đơn vị"} for `unit_id`; "trường 'x'" for a field without a label."""
+    label = FIELD_LABELS.get(name, f"trường '{name}'")
+    return {"label": label, "Label": label[:1].upper() + label[1:]}
 
 
 def validation_error(exc: ValidationError) -> ApiError:
@@ -68,12 +77,11 @@ def validation_sentence(error: dict) -> str:
     else:
         # a tagged union puts the tag ("answer") after the field; the field is the first name that has a label
         name = next((n for n in reversed(names) if n in FIELD_LABELS), names[-1] if names else "body")
-    label = FIELD_LABELS.get(name, f"trường '{name}'")
     context = {k: _readable(v) for k, v in (error.get("ctx") or {}).items()}
     if kind == "string_too_short" and context.get("min_length") == "1":
         kind = "empty"
     template = VALIDATION_MESSAGES.get(kind, VALIDATION_MESSAGES["default"])
-    values = {"label": label, "Label": label[:1].upper() + label[1:], "field": name, **context}
+    values = {**field_label(name), "field": name, **context}
     try:
         return template.format(**values)
     except (KeyError, IndexError):
