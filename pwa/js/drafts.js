@@ -48,13 +48,15 @@ export async function recordDrafts(store) {
 const onScreen = new Set();
 
 /** Bind a text-like field: a draft on every keystroke, one edit when the official leaves it. */
-export function bindText(el, { key, initial, read, valid = () => true, commit }) {
+export function bindText(el, { key, initial, read, valid = () => true, stored = null, commit }) {
   let last = initial;
   const flush = async () => {
     const v = read();
     if (v === last) { dropDraft(key); return; }
     if (!valid(v)) return;
     last = v; // before the write: a second flush while it is written finds nothing to do
+    // Another tab of this app may have recorded this very draft when it opened: nothing left to record.
+    if (stored && JSON.stringify(await stored()) === JSON.stringify(v)) { dropDraft(key); return; }
     await commit(v);
     dropDraft(key);
   };

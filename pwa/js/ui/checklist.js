@@ -142,6 +142,7 @@ function itemCard(ctx, c, item, answers, conflicts, pending, rejected, locked, u
     key: draftKey(store.username, c.id, item.key, "note"),
     initial: a.note || "",
     read: () => note.value,
+    stored: async () => (await store.answers(c.id)).get(item.key)?.note || "",
     commit: (v) => save({ note: v }),
   });
 
@@ -199,6 +200,7 @@ function inputFor(ctx, c, item, a, id, labelId, locked, save) {
     initial: a.value ?? (item.type === "text" ? "" : null),
     read,
     valid: (v) => !(item.type === "number" && Number.isNaN(v)),
+    stored: async () => (await ctx.store.answers(c.id)).get(item.key)?.value ?? (item.type === "text" ? "" : null),
     commit: (v) => save({ value: v }),
   });
   const wrap = h("div", { class: "field" }, input);
