@@ -108,7 +108,8 @@ def merge_edit(e: Any, batch: PushContext, state: BatchState, writes: BatchWrite
         kept = {"version": res["version"]} if reason == "version_changed" and "version" in res else {}
         res = {"seq": e.seq, "outcome": "rejected", "reason": reason, "message": REJECTION_REASONS[reason], **kept}
     elif isinstance(e, CommentEdit):  # a comment changes no answer: the checklist's version stays
-        pass
+        assert cl is not None
+        res["checklist_version"] = cl["version"]
     else:
         assert cl is not None
         writes.checklists.add(cid)
