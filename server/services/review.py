@@ -266,7 +266,8 @@ async def _full_names(usernames: set[str]) -> dict[str, str]:
 
 
 async def timeline(user: User, checklist_id: str) -> dict:
-    """Submit, return, approve and reopen decisions and comments, in the order the server received them."""
+    """Submit, return, approve and reopen decisions and comments, in the order the server received them
+    (one push's edits in their device's order)."""
     checklist = await _checklist_in_scope(user, checklist_id)
     events: list[dict] = []
     for e in await Edit.filter(checklist_id=checklist.id, kind="status", outcome="applied").order_by("id"):
@@ -282,7 +283,7 @@ async def timeline(user: User, checklist_id: str) -> dict:
                 "version": p.get("seen_version") if action == "approve" else max(after - 1, 0),
                 "text": p.get("comment", "") or "",
                 "item_key": "",
-                "order": (e.received_ms, 0, e.id),
+                "order": (e.received_ms, e.device_id, e.seq),
             }
         )
     for c in await ReviewComment.filter(checklist_id=checklist.id):
@@ -295,7 +296,7 @@ async def timeline(user: User, checklist_id: str) -> dict:
                 "text": c.text,
                 "item_key": c.item_key,
                 "comment_id": c.id,
-                "order": (c.created_ms, 1, c.seq),
+                "order": (c.created_ms, c.device_id, c.seq),
             }
         )
     events.sort(key=lambda x: x.pop("order"))
