@@ -348,7 +348,10 @@ def _comment(e: CommentEdit, cl: dict, batch: PushContext, state: BatchState, wr
     res["comment_id"] = e.comment_id
     known = state.comments.get(e.comment_id)
     if known is not None:  # the same comment sent again (another seq): it stands once
-        return "" if known["checklist_id"] == cl["id"] else "comment_id_taken"
+        if known["checklist_id"] != cl["id"]:
+            return "comment_id_taken"
+        res["repeated"] = True  # applied before: nothing new is written (nor audited)
+        return ""
     row = {
         "id": e.comment_id,
         "checklist_id": cl["id"],

@@ -323,7 +323,9 @@ async def audit_push(user: User, device_id: str, edits: list, body: dict) -> Non
     for e in edits:
         kind = getattr(e, "kind", "")
         res = results.get(e.seq)
-        if kind not in _AUDITED or not res or res.get("outcome") != "applied" or res.get("duplicate"):
+        if kind not in _AUDITED or not res or res.get("outcome") != "applied":
+            continue
+        if res.get("duplicate") or res.get("repeated"):  # audited when it was first applied
             continue
         detail: dict[str, Any] = {
             "device_id": device_id,
