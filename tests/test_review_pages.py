@@ -150,4 +150,6 @@ async def test_reopen_with_a_reason_reads_as_reopened(device, login):
     assert r.status_code == 303
     page = (await rev.get(f"/review/{cid}")).text
     assert "Mở lại" in page and "Lý do: Sai số liệu" in page
-    assert [e for e in ("Nộp phiếu", "Duyệt", "Mở lại") if e in page] == ["Nộp phiếu", "Duyệt", "Mở lại"]
+    timeline = page[page.index('id="h-timeline"') :]
+    at = [timeline.index(e) for e in ("Đã nộp phiếu", "Đã duyệt phiếu", "Đã mở lại phiếu")]
+    assert at == sorted(at)  # in the order they happened
