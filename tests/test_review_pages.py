@@ -153,3 +153,21 @@ async def test_reopen_with_a_reason_reads_as_reopened(device, login):
     timeline = page[page.index('id="h-timeline"') :]
     at = [timeline.index(e) for e in ("Đã nộp phiếu", "Đã duyệt phiếu", "Đã mở lại phiếu")]
     assert at == sorted(at)  # in the order they happened
+
+
+async def test_the_communes_checklist_page_shows_the_reason_and_the_comments(device, login):
+    cid, _a = await _submitted(device)
+    rev = await login("huyen.iahdrai")
+    page = (await rev.get(f"/review/{cid}")).text
+    form = {
+        "comment_id": _hidden(page, "comment_id")[0],
+        "item_key": "c4_2_interested_parties",
+        "text": "Thiếu danh sách.",
+    }
+    await rev.post(f"/review/{cid}/comment", data=form, headers=ORIGIN)
+    await rev.post(f"/review/{cid}/decide", data={"action": "return", "comment": "Bổ sung mục 4.2"}, headers=ORIGIN)
+    off = await login("xa.iatoi")
+    shown = (await off.get(f"/checklists/{cid}")).text
+    assert "Bị trả lại" in shown and "Lý do: Bổ sung mục 4.2" in shown and "Thiếu danh sách." in shown
+    assert f'href="/review/{cid}"' not in shown  # no desk for the commune
+    assert f'href="/review/{cid}"' in (await rev.get(f"/checklists/{cid}")).text

@@ -107,14 +107,15 @@ async def queue(user: User, f: QueueFilters) -> dict:
         qs = qs.filter(template_id=f.template_id)
     if f.period:
         qs = qs.filter(period=f.period)
-    rows = list(await qs.limit(5000))
     by_status = {s: 0 for s in CHECKLIST_STATUSES}
     waiting: dict[int, int] = {}
-    for c in rows:
-        by_status[c.status] = by_status.get(c.status, 0) + 1
-        if c.status == "submitted":
-            waiting[c.unit_id] = waiting.get(c.unit_id, 0) + 1  # type: ignore[attr-defined]
-    chosen = [c for c in rows if f.status == "all" or c.status == f.status]
+    for status, uid in await qs.values_list("status", "unit_id"):  # counts over every row, cheaply
+        by_status[status] = by_status.get(status, 0) + 1
+        if status == "submitted":
+            waiting[uid] = waiting.get(uid, 0) + 1
+    chosen_qs = qs if f.status == "all" else qs.filter(status=f.status)
+    # the longest waiting first when there are more than a page holds; then sorted by deadline below
+    chosen = list(await chosen_qs.order_by("updated_ms").limit(MAX_QUEUE * 4))
     templates = {t.id: t for t in await Template.filter(id__in={c.template_id for c in chosen})}  # type: ignore[attr-defined]
     dues = await _due_dates(chosen, templates)
     chosen.sort(key=lambda c: (dues[c.id] is None, dues[c.id] or date.max, c.status_ms or c.updated_ms, c.id))
