@@ -171,3 +171,18 @@ async def test_the_communes_checklist_page_shows_the_reason_and_the_comments(dev
     assert "Bị trả lại" in shown and "Lý do: Bổ sung mục 4.2" in shown and "Thiếu danh sách." in shown
     assert f'href="/review/{cid}"' not in shown  # no desk for the commune
     assert f'href="/review/{cid}"' in (await rev.get(f"/checklists/{cid}")).text
+
+
+async def test_evidence_shows_as_links_with_a_thumbnail_for_images(device, login):
+    from tests.sync_fixtures import make_checklist as make
+
+    cid = await make("KT-147", "rollout")
+    a = await device("xa.iatoi")
+    ref = {"sha256": "ab" * 32, "name": "bao-cao-thuc-trang.jpg", "size": 1200, "mime": "image/jpeg"}
+    pdf = {"sha256": "cd" * 32, "name": "ke-hoach.pdf", "size": 3400, "mime": "application/pdf"}
+    a.edit_answer(cid, "s02_gap_report", [ref, pdf])
+    a.set_status(cid, "submit")
+    await a.sync()
+    page = (await (await login("huyen.iahdrai")).get(f"/review/{cid}")).text
+    assert f'<a href="/api/evidence/{ref["sha256"]}"><img src="/api/evidence/{ref["sha256"]}"' in page
+    assert f'<a href="/api/evidence/{pdf["sha256"]}">ke-hoach.pdf</a>' in page
