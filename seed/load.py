@@ -271,6 +271,19 @@ async def _load_deadlines(rows: list[dict[str, Any]], report: SeedReport, progre
             "recurrence": r["recurrence"],
             "due_date": r["due_date"],
             "reference": r["reference"],
+            **{
+                k: r[k]
+                for k in (
+                    "period_kind",
+                    "period_offset",
+                    "binding",
+                    "source_number",
+                    "source_date",
+                    "source_issuer",
+                    "source_quote",
+                    "starts_on",
+                )
+            },
         }
         d = existing.get(r["code"])
         if d is None:
