@@ -11,6 +11,7 @@ engine, which may not import the server, needs them too; they are re-exported he
 from __future__ import annotations
 
 from sync.periods import (
+    DUE_SOON_DAYS,
     PERIOD_EXAMPLES,
     PERIOD_KINDS,
     PERIOD_LABELS,
@@ -177,7 +178,7 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     ),
     "deadline_rule_text_missing": (422, "invalid", "Chưa nhập {label}."),
     "deadline_rule_text_too_long": (422, "invalid", "{Label} quá dài (tối đa {maximum} ký tự)."),
-    "deadline_rule_date_invalid": (422, "invalid", "{Label} không phải một ngày hợp lệ (dd/mm/yyyy)."),
+    "deadline_rule_date_invalid": (422, "invalid", "{Label} không phải một ngày có thật."),
     "deadline_rule_recurrence_invalid": (
         422,
         "invalid",
@@ -302,6 +303,7 @@ def for_client() -> dict:
         "messages": {**{name: message for name, (_s, _c, message) in PROBLEMS.items()}, **PHONE_MESSAGES},
         "period_recent": RECENT_PERIODS,  # how many recent periods of each kind a create form offers
         "due_statuses": DUE_STATUS_LABELS,  # where a unit stands with a deadline ({n}: days left or past)
+        "due_soon_days": DUE_SOON_DAYS,  # from how many days before its date a deadline is "due"
     }
 
 

@@ -88,6 +88,8 @@ RECURRENCE_OF_KIND = {"month": "monthly", "year": "yearly"}
 # How many missed periods before the current one stay on a unit's list (a rule's `starts_on` may cut
 # it shorter): a year of months, three years.
 OVERDUE_LOOKBACK = {"monthly": 12, "yearly": 3}
+# From this many days before its date a deadline is "due": it heads the list (the phone gets it too).
+DUE_SOON_DAYS = 7
 
 
 def valid_recurrence(recurrence: str) -> bool:

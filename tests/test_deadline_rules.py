@@ -223,7 +223,7 @@ async def test_a_bad_rule_is_refused_with_a_vietnamese_message(admin):
         (rule_body(unit_id=kt, period_kind="year"), 422, "Hạn hằng tháng dành cho báo cáo tháng"),
         (rule_body(unit_id=kt, recurrence="monthly:32"), 422, "Cách lặp lại không hợp lệ"),
         (rule_body(unit_id=kt, due_date="2026-12-21"), 422, "Chỉ chọn một trong hai"),
-        (rule_body(unit_id=kt, source_date="21/12/2026"), 422, "Ngày văn bản không phải một ngày hợp lệ"),
+        (rule_body(unit_id=kt, source_date="21/12/2026"), 422, "Ngày văn bản không phải một ngày có thật"),
         (rule_body(unit_id=kt, code="kt bad"), 422, "Mã quy định chỉ gồm"),
         (rule_body(unit_id=kt, template_id=999999), 422, "Mẫu phiếu không tồn tại"),
         (rule_body(unit_id=kt, template_id=await template_id("annual_report")), 422, "khác với kỳ của mẫu phiếu"),
@@ -260,7 +260,7 @@ async def test_the_admin_adds_and_edits_a_rule_on_the_deadlines_page(admin, logi
         "level": "",
         "binding": "1",
         "source_number": "474/QĐ-UBND",
-        "source_date": "2020-07-10",
+        "source_date": "10/07/2020",
         "source_issuer": "Chủ tịch UBND tỉnh Kon Tum",
         "source_quote": "Định kỳ hàng năm",
         "reference": "Điều 1, mục VI.4",
@@ -275,10 +275,12 @@ async def test_the_admin_adds_and_edits_a_rule_on_the_deadlines_page(admin, logi
     # A refused value comes back on the form with the catalogue's words, the typed values kept.
     bad = await admin.post(f"/deadlines/{rule.id}", data={**form, "due_month": ""}, headers=ORIGIN)
     assert bad.status_code == 422 and "Hạn hằng tháng dành cho báo cáo tháng" in bad.text and "TEST-PAGE" in bad.text
+    bad = await admin.post(f"/deadlines/{rule.id}", data={**form, "source_date": "31/02/2026"}, headers=ORIGIN)
+    assert bad.status_code == 422 and "Ngày văn bản không phải một ngày có thật" in bad.text
     edit = await admin.get(f"/deadlines/{rule.id}")
-    assert edit.status_code == 200 and 'value="14"' in edit.text
+    assert edit.status_code == 200 and 'value="14"' in edit.text and 'value="10/07/2020"' in edit.text
     r = await admin.post(
-        f"/deadlines/{rule.id}", data={**form, "due_day": "", "due_month": "", "due_date": "2026-12-31"}, headers=ORIGIN
+        f"/deadlines/{rule.id}", data={**form, "due_day": "", "due_month": "", "due_date": "31/12/2026"}, headers=ORIGIN
     )
     assert r.status_code == 303
     rule = await Deadline.get(id=rule.id)

@@ -4,6 +4,7 @@ back on the same form with the catalogue's message. Phones get the change on the
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -18,7 +19,7 @@ from ..services import deadline_rules
 from ..services.deadline_rules import due_rule_text
 from ..services.deadlines import source_line
 from . import user_or_login
-from .render import render
+from .render import render, vn_date
 
 
 def _rule_id(request: Request) -> int:
@@ -33,12 +34,19 @@ def _int_or_none(form: FormData, name: str) -> int | None:
     return parse_int(raw, name) if raw else None
 
 
+def _vn_date(form: FormData, name: str) -> str | None:
+    """A dd/mm/yyyy field as an ISO date for the service (which says so in Vietnamese when it is not one)."""
+    raw = str(form.get(name, "")).strip()
+    m = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", raw)
+    return f"{m[3]}-{int(m[2]):02d}-{int(m[1]):02d}" if m else (raw or None)
+
+
 def values_from_form(form: FormData) -> dict[str, Any]:
     """The form as the service's values. The due date is asked as people think of it (a day of the month,
     a day and month of the year, or one date) and becomes the rule's recurrence here."""
     kind = str(form.get("period_kind", "once"))
     day, month = _int_or_none(form, "due_day"), _int_or_none(form, "due_month")
-    due_date = str(form.get("due_date", "")).strip()
+    due_date = _vn_date(form, "due_date")
     recurrence = ""
     if day is not None and not due_date:
         if kind == "month":
@@ -58,10 +66,10 @@ def values_from_form(form: FormData) -> dict[str, Any]:
         period_kind=kind,
         period_offset=_int_or_none(form, "period_offset") or 0,
         recurrence=recurrence,
-        due_date=due_date or None,
+        due_date=due_date,
         binding=form.get("binding") == "1",
-        source_date=str(form.get("source_date", "")).strip() or None,
-        starts_on=str(form.get("starts_on", "")).strip() or None,
+        source_date=_vn_date(form, "source_date"),
+        starts_on=_vn_date(form, "starts_on"),
     )
     return values
 
@@ -112,10 +120,10 @@ def _form_of(rule: Deadline | None) -> dict[str, Any]:
         "period_offset": rule.period_offset,
         "due_day": int(day) if day else None,
         "due_month": int(month) if month else None,
-        "due_date": rule.due_date.isoformat() if rule.due_date else "",
+        "due_date": vn_date(rule.due_date),
         "binding": rule.binding,
-        "source_date": rule.source_date.isoformat() if rule.source_date else "",
-        "starts_on": rule.starts_on.isoformat() if rule.starts_on else "",
+        "source_date": vn_date(rule.source_date),
+        "starts_on": vn_date(rule.starts_on),
     }
 
 

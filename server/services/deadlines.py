@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from sync.models import Checklist
-from sync.periods import OVERDUE_LOOKBACK, TIMEZONE, due_dates_around, period_due_on, period_label, today_vn
+from sync.periods import (
+    DUE_SOON_DAYS,
+    OVERDUE_LOOKBACK,
+    TIMEZONE,
+    due_dates_around,
+    period_due_on,
+    period_label,
+    today_vn,
+)
 
 from ..catalogue import DUE_STATUS_LABELS
 from ..models import Deadline, Template, Unit, User
@@ -23,8 +31,6 @@ from .units import unit_in_scope
 __all__ = ["DUE_SOON_DAYS", "DUE_STATUSES", "DueItem", "deadlines_of", "due_items", "rules_version", "today_vn"]
 
 DUE_STATUSES = ("upcoming", "due", "overdue", "done")
-# From this many days before its date, an item is "due" (it heads the list and the reminders start).
-DUE_SOON_DAYS = 7
 # A checklist in one of these states counts as handed in for its period.
 HANDED_IN = ("submitted", "approved")
 

@@ -1,25 +1,20 @@
 import { api } from "../sync.js";
 import { message, periodLabel, recentPeriods, statusLabel } from "../catalogue.js";
 import { failureText, readSyncState } from "../syncstate.js";
-import { h, clear, fmtDateTime, fmtIsoDate, todayVN, progressBar, isAnswered, toast } from "./common.js";
+import { deadlinesView, refreshDeadlines } from "../deadlines.js";
+import { deadlinesCard } from "./deadlines.js";
+import { h, clear, fmtDateTime, todayVN, progressBar, isAnswered, toast } from "./common.js";
 
-const DAY = 86400000;
 
-/** My unit's deadlines from the server (/api/deadlines), kept on the phone so they show offline and
- * fetched again in the background when online. Only the days left are counted here, from today in
- * Vietnam. Null when the phone has never fetched them. */
-async function deadlinesFor(store) {
-  let cached = await store.kvGet("deadlines");
-  const fresh = refreshOnce(store, "deadlines", async () => (await api("GET", "/api/deadlines")).deadlines);
-  if (!cached) cached = await fresh;
-  if (!cached) return null;
-  const t = todayVN();
-  const today = Date.UTC(t.y, t.m - 1, t.d);
-  return cached.map((d) => {
-    const [y, m, day] = d.due.split("-").map(Number);
-    const due = Date.UTC(y, m - 1, day);
-    return { title: d.title, due: d.due, days: Math.round((due - today) / DAY), template_code: d.template_code };
-  }).filter((d) => d.days >= -31).slice(0, 4);
+/** My unit's deadlines as kept on the phone (refreshed on every sync); fetched here only when the phone
+ * has never had them. */
+async function deadlinesFor(store, user, summaries) {
+  if (!user.unit) return null;
+  const mine = summaries.map((s) => ({ status: s.c.status, period: s.c.period, template_code: s.t ? s.t.code : s.c.template_code }));
+  const view = () => deadlinesView(store, user.unit.id, todayVN(), mine, []);
+  let out = await view();
+  if (!out && navigator.onLine && await refreshDeadlines(store, api)) out = await view();
+  return out;
 }
 
 const refreshed = new Map();
@@ -78,18 +73,7 @@ export async function renderHome(main, ctx) {
     h("h2", { id: "h-sync", text: "Đồng bộ" }), ...syncLines,
     h("a", { class: "btn", href: "#/outbox" }, "Xem hàng đợi gửi")));
 
-  const deadlines = await deadlinesFor(store);
-  frag.push(h("section", { class: "card", "aria-labelledby": "h-dl" },
-    h("h2", { id: "h-dl", text: "Hạn sắp tới" }),
-    deadlines === null ? h("p", { class: "muted", text: "Cần có mạng để tải các hạn nộp." }) :
-    h("ul", { class: "deadlines" }, deadlines.map((d) => {
-      const done = summaries.find((s) => s.t && d.template_code && s.t.code === d.template_code
-        && ["submitted", "approved"].includes(s.c.status));
-      const soon = d.days <= 7;
-      return h("li", { class: done ? "done" : soon ? "soon" : "" },
-        h("span", { class: "dl-title", text: d.title }),
-        h("span", { class: "dl-date", text: "Hạn " + fmtIsoDate(d.due) + (done ? " · đã nộp" : d.days === 0 ? " · hôm nay" : d.days < 0 ? ` · quá hạn ${-d.days} ngày` : ` · còn ${d.days} ngày`) }));
-    }))));
+  frag.push(deadlinesCard(await deadlinesFor(store, user, summaries)));
 
   const list = h("ul", { class: "checklists" });
   for (const s of summaries) {
