@@ -77,6 +77,11 @@ def test_an_admin_adopts_a_rule_on_the_deadlines_page_and_the_phone_shows_it_ove
         text = overdue.first.inner_text()
         assert re.search(r"⚠ Quá hạn \d+ ngày", text), text
         assert re.search(r"Tháng \d\d/\d{4} · Hạn 21/\d\d/\d{4}", text), text
+        # Starting the report offers the missed month first, not this month.
+        missed = re.search(r"(Tháng \d\d/\d{4}) · Hạn", text)[1]
+        (template_id,) = live_server.sql("SELECT max(id) FROM template WHERE code = ?", ("monthly_report",))[0]
+        phone.select_option("#new-template", str(template_id))
+        assert phone.locator("#new-period option").first.inner_text() == missed
         card.scroll_into_view_if_needed()
         shot(phone, "app-home-deadlines")
         axe_check(phone, "app-home-deadlines")

@@ -73,7 +73,8 @@ export async function renderHome(main, ctx) {
     h("h2", { id: "h-sync", text: "Đồng bộ" }), ...syncLines,
     h("a", { class: "btn", href: "#/outbox" }, "Xem hàng đợi gửi")));
 
-  frag.push(deadlinesCard(await deadlinesFor(store, user, summaries)));
+  const due = await deadlinesFor(store, user, summaries);
+  frag.push(deadlinesCard(due));
 
   const list = h("ul", { class: "checklists" });
   for (const s of summaries) {
@@ -91,7 +92,7 @@ export async function renderHome(main, ctx) {
     h("h2", { id: "h-cl", text: "Phiếu của tôi" }),
     summaries.length ? list : h("p", { class: "muted", text: "Chưa có phiếu nào. Tạo phiếu mới ở dưới." })));
 
-  frag.push(await newChecklistForm(ctx));
+  frag.push(await newChecklistForm(ctx, due));
   frag.push(h("p", { class: "footer-actions" },
     h("button", { type: "button", class: "btn", onclick: () => ctx.logout() }, "Đăng xuất")));
 
@@ -102,7 +103,7 @@ export async function renderHome(main, ctx) {
 /** "Tạo phiếu" works offline: the template and the period are picked from lists (the periods come from
  * the catalogue's words, current first), the checklist is made here with its own id and a `create` edit
  * waits in the outbox; the server keeps one checklist per unit, template and period. */
-async function newChecklistForm(ctx) {
+async function newChecklistForm(ctx, due) {
   const { store, user } = ctx;
   let templates = await store.kvGet("template_list");
   const fresh = refreshOnce(store, "template_list", async () => (await api("GET", "/api/templates")).templates);
@@ -113,8 +114,10 @@ async function newChecklistForm(ctx) {
   const chosen = () => templates.find((x) => String(x.id) === select.value);
   const fillPeriods = () => {
     const t = chosen();
-    periods.replaceChildren(...(t ? recentPeriods(t.period_kind, todayVN()) : [])
-      .map((p) => h("option", { value: p }, periodLabel(p))));
+    // The periods a deadline still asks for come first (the annual report due in June 2027 is for 2026).
+    const owed = t && due ? due.items.filter((d) => d.template_code === t.code && d.status !== "done").map((d) => d.period) : [];
+    const list = [...new Set([...owed, ...(t ? recentPeriods(t.period_kind, todayVN()) : [])])];
+    periods.replaceChildren(...list.map((p) => h("option", { value: p }, periodLabel(p))));
   };
   fillPeriods();
   select.addEventListener("change", fillPeriods);
