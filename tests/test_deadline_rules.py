@@ -5,6 +5,8 @@ API the phone reads on its next sync."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 import uuid
 from datetime import date
@@ -290,3 +292,43 @@ async def test_the_admin_adds_and_edits_a_rule_on_the_deadlines_page(admin, logi
     shown = [d for d in (await xa.get("/api/deadlines")).json()["deadlines"] if d["code"] == "TEST-PAGE"]
     assert [(d["due"], d["period_label"]) for d in shown] == [("2026-12-31", "Năm 2025")]
     assert (await admin.get("/deadlines/999999")).status_code == 404
+
+
+# ------------------------------------------------------------------------------ an existing database
+
+MIGRATE_FROM_0003 = """
+import asyncio, sqlite3, sys
+from tortoise import Tortoise
+from tortoise.migrations.api.migrate import migrate
+from server.db import tortoise_config
+from server.migrate import upgrade
+
+path = sys.argv[1]
+async def to_0003():
+    await migrate(config=tortoise_config("sqlite://" + path), target="models.0003_device_session_lockout")
+    await Tortoise.close_connections()
+asyncio.run(to_0003())
+with sqlite3.connect(path) as c:  # what the seed of before wrote
+    c.execute("INSERT INTO unit (id, code, kind, level, source_name, name, name_folded, qms_status, qms_note,"
+              " active, created_at, updated_at) VALUES (1, 'KT', 'province', 0, 'Kon Tum', 'Kon Tum', 'kon tum',"
+              " 'none', '', 1, '2026-01-01', '2026-01-01')")
+    for code, rec in (("KT-MONTHLY-REPORT", "monthly:22"), ("KT-ANNUAL-REPORT", "yearly:06-30")):
+        c.execute("INSERT INTO deadline (code, title, unit_id, recurrence, reference) VALUES (?, 't', 1, ?, '')",
+                  (code, rec))
+asyncio.run(upgrade("sqlite://" + path))
+with sqlite3.connect(path) as c:
+    print(sorted(c.execute("SELECT code, recurrence, binding, period_kind, period_offset FROM deadline")))
+"""
+
+
+def test_the_migration_keeps_the_old_rules_as_other_provinces_rules_due_the_day_before(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-c", MIGRATE_FROM_0003, str(tmp_path / "old.sqlite3")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == str(
+        [("AG-ANNUAL-REPORT", "yearly:06-29", 0, "year", -1), ("HUE-MONTHLY-REPORT", "monthly:21", 0, "month", 0)]
+    )

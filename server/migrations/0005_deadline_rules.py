@@ -23,17 +23,17 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Deadline',
             name='binding',
-            field=fields.BooleanField(default=True),
+            field=fields.BooleanField(default=True, db_default=True),
         ),
         ops.AddField(
             model_name='Deadline',
             name='period_kind',
-            field=fields.CharField(default='once', max_length=16),
+            field=fields.CharField(default='once', db_default='once', max_length=16),
         ),
         ops.AddField(
             model_name='Deadline',
             name='period_offset',
-            field=fields.IntField(default=0),
+            field=fields.IntField(default=0, db_default=0),
         ),
         ops.AddField(
             model_name='Deadline',
@@ -43,17 +43,17 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Deadline',
             name='source_issuer',
-            field=fields.CharField(default='', max_length=255),
+            field=fields.CharField(default='', db_default='', max_length=255),
         ),
         ops.AddField(
             model_name='Deadline',
             name='source_number',
-            field=fields.CharField(default='', max_length=64),
+            field=fields.CharField(default='', db_default='', max_length=64),
         ),
         ops.AddField(
             model_name='Deadline',
             name='source_quote',
-            field=fields.TextField(default='', unique=False),
+            field=fields.TextField(default='', db_default='', unique=False),
         ),
         ops.AddField(
             model_name='Deadline',
