@@ -13,7 +13,7 @@ from datetime import date
 
 import pytest_asyncio
 
-from server.models import Deadline, User
+from server.models import AuditLog, Deadline, User
 from server.services.deadlines import deadlines_of, due_items
 from sync.models import Checklist
 from sync.periods import due_dates_around, today_vn
@@ -332,3 +332,17 @@ def test_the_migration_keeps_the_old_rules_as_other_provinces_rules_due_the_day_
     assert out.stdout.strip().splitlines()[-1] == str(
         [("AG-ANNUAL-REPORT", "yearly:06-29", 0, "year", -1), ("HUE-MONTHLY-REPORT", "monthly:21", 0, "month", 0)]
     )
+
+
+async def test_seeding_again_keeps_a_rule_the_province_edited(admin):
+    from seed.load import load_seed
+
+    hue = await Deadline.get(code="HUE-MONTHLY-REPORT")
+    try:
+        r = await admin.patch(f"/api/deadline-rules/{hue.id}", json={"binding": True})
+        assert r.status_code == 200, r.text
+        await load_seed()
+        assert (await Deadline.get(id=hue.id)).binding is True
+    finally:
+        await Deadline.filter(id=hue.id).update(binding=False)
+        await AuditLog.filter(object_type="deadline_rule").delete()
