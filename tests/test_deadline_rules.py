@@ -240,6 +240,17 @@ async def test_a_bad_rule_is_refused_with_a_vietnamese_message(admin):
         assert r.status_code == status, (body, r.text)
         assert words in r.json()["message"], (body, r.json())
     assert (await admin.patch("/api/deadline-rules/999999", json={"binding": True})).status_code == 404
+    hue = await Deadline.get(code="HUE-MONTHLY-REPORT")
+    for field, words in (
+        ("binding", "Chưa có áp dụng tại tỉnh"),
+        ("unit_id", "Chưa có đơn vị"),
+        ("title", "Chưa có tên"),
+    ):
+        r = await admin.patch(f"/api/deadline-rules/{hue.id}", json={field: None})
+        assert r.status_code == 422 and r.json()["message"].startswith(words), r.json()
+    for body in ({"level": -1}, {"period_offset": 99}, {"extra": 1}, {"recurrence": 21}):
+        assert (await admin.patch(f"/api/deadline-rules/{hue.id}", json=body)).status_code == 422, body
+    assert (await Deadline.get(id=hue.id)).binding is False
     assert not await Deadline.filter(code__startswith="TEST-").exists()
 
 

@@ -74,13 +74,17 @@ def values_from_form(form: FormData) -> dict[str, Any]:
     return values
 
 
-async def _choices() -> dict[str, Any]:
+async def _choices(rule: Deadline | None) -> dict[str, Any]:
     latest: dict[str, Template] = {}
     for t in await Template.all().order_by("version"):
         latest[t.code] = t
+    # Rules are set on the province, an agency or a district; a rule set lower keeps its own unit.
+    units = await Unit.filter(active=True, level__lte=1).order_by("level", "annex_no", "name")
+    if rule is not None and rule.unit_id not in {u.id for u in units}:  # type: ignore[attr-defined]
+        units.append(await Unit.get(id=rule.unit_id))  # type: ignore[attr-defined]
     return {
         "templates": sorted(latest.values(), key=lambda t: t.title),
-        "units": await Unit.filter(active=True, level__lte=1).order_by("level", "annex_no", "name"),
+        "units": units,
         "PERIOD_KIND_LABELS": PERIOD_KIND_LABELS,
         "PERIOD_OFFSET_LABELS": PERIOD_OFFSET_LABELS,
     }
@@ -131,7 +135,7 @@ async def _form_page(request: Request, actor, rule: Deadline | None, form: dict,
     return render(
         request,
         "deadline_form.html",
-        {"user": actor, "rule": rule, "f": form, "error": error, **await _choices()},
+        {"user": actor, "rule": rule, "f": form, "error": error, **await _choices(rule)},
         status_code=status,
     )
 

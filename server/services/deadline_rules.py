@@ -34,6 +34,8 @@ TEXT_LIMITS = {
     "reference": 2000,
 }
 DATE_FIELDS = ("due_date", "source_date", "starts_on")
+# Fields a rule always has: sending null for one is refused, not taken as "back to the default".
+REQUIRED = ("code", "title", "unit_id", "period_kind", "period_offset", "binding")
 RULE_FIELDS = (
     "code",
     "title",
@@ -80,6 +82,9 @@ def _date(name: str, value: Any) -> date | None:
 
 async def _apply(actor: User, rule: Deadline, values: dict[str, Any]) -> None:
     """Set `values` on `rule` (unsaved), each checked, then the rule as a whole."""
+    for name in REQUIRED:
+        if name in values and values[name] is None:
+            raise problem("field_missing", field=name)
     for name in TEXT_LIMITS:
         if name in values:
             text = (values[name] or "").strip()
