@@ -50,6 +50,12 @@ def test_an_admin_adopts_a_rule_on_the_deadlines_page_and_the_phone_shows_it_ove
     shot(page, "page-deadlines")
     axe_check(page, "page-deadlines")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    # The 45 roadmap milestones are folded under one line; opened, each links to its form.
+    page.click("details.milestones summary")
+    assert page.locator("ul.milestone-list li").count() == 46
+    page.locator("details.milestones").scroll_into_view_if_needed()
+    shot(page, "page-deadlines-milestones")
+    axe_check(page, "page-deadlines-milestones")
 
     (rule_id,) = live_server.sql("SELECT id FROM deadline WHERE code = ?", ("HUE-MONTHLY-REPORT",))[0]
     try:

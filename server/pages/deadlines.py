@@ -102,7 +102,16 @@ async def rules_page(request: Request) -> Response:
         if rule is not None:
             done = DEADLINE_RULE_ACTIONS_DONE[code].format(code=rule.code)
     rows = [{"rule": r, "due": due_rule_text(r), "source": source_line(r)} for r in rules]
-    context = {"user": actor, "rows": rows, "done": done, "PERIOD_KIND_LABELS": PERIOD_KIND_LABELS}
+    # One-off milestones (the roadmap: one per agency) are many and alike: listed apart, folded.
+    milestones = [row for row in rows if row["rule"].due_date and not row["rule"].recurrence]
+    context = {
+        "user": actor,
+        "rows": [row for row in rows if row not in milestones],
+        "milestones": milestones,
+        "done": done,
+        "done_id": int(about) if done else None,
+        "PERIOD_KIND_LABELS": PERIOD_KIND_LABELS,
+    }
     return render(request, "deadlines.html", context)
 
 
