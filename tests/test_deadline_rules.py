@@ -142,7 +142,7 @@ async def test_a_missed_2025_milestone_stays_visible_until_done(login):
     kt001 = await unit_id("KT-001")
     rule = await Deadline.get(code="KT-ROADMAP-2025-KT-001")
     (item,) = await items_of(rule.id, date(2026, 12, 3), "KT-001")
-    assert (item.period, item.status, item.days_left) == ("once", "overdue", -337)
+    assert (item.period, item.status, item.days_left, item.due_date) == ("once", "overdue", -337, date(2025, 12, 31))
     # The API the phone reads says it in words, with the date of the milestone.
     body = (await deadlines_of(await User.get(username="admin"), kt001, today=date(2026, 12, 3)))["deadlines"]
     (shown,) = [d for d in body if d["code"] == "KT-ROADMAP-2025-KT-001"]

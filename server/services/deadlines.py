@@ -45,6 +45,11 @@ class DueItem:
     status: str  # one of DUE_STATUSES
     days_left: int  # negative when overdue
 
+    @property
+    def due_date(self) -> date:
+        """The same as `due` (the last day allowed), under the name the reminders may use."""
+        return self.due
+
 
 def _status(done: bool, days_left: int) -> str:
     if done:
