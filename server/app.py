@@ -20,6 +20,7 @@ from .durability import NotDurable, check_connection
 from .errors import error_handlers
 from .limits import BodyLimitMiddleware
 from .pages import checklists as checklist_pages
+from .pages import deadlines as deadline_pages
 from .pages import pwa
 from .pages import review as review_pages
 from .pages import session as session_pages
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         *checklist_pages.routes,
         *user_pages.routes,
         *review_pages.routes,
+        *deadline_pages.routes,
     ]
     app = Starlette(
         routes=routes,

@@ -26,6 +26,6 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Session',
             name='ended_reason',
-            field=fields.CharField(default='', max_length=32),
+            field=fields.CharField(default='', db_default='', max_length=32),
         ),
     ]
