@@ -28,6 +28,7 @@ __all__ = [
     "CHECKLIST_STATUSES",
     "CHECKLIST_STATUS_LABELS",
     "CHOICE_LABELS",
+    "FIELD_LABELS",
     "PERIOD_EXAMPLES",
     "PERIOD_KINDS",
     "PERIOD_LABELS",
@@ -43,6 +44,7 @@ __all__ = [
     "TIMEZONE",
     "UNIT_KIND_LABELS",
     "USER_ACTIONS_DONE",
+    "VALIDATION_MESSAGES",
     "VN",
     "current_period",
     "for_client",
@@ -64,7 +66,9 @@ ROLE_LABELS = {
 }
 # A unit's quality management system, from nothing to e-ISO.
 QMS_STATUS_LABELS = {
-    "none": "Chưa áp dụng",
+    # "none" is what the annex did not say: the province's agencies were already applying the system, so
+    # no data is not "not applying" (issue 13).
+    "none": "Chưa có thông tin",
     "iso2008": "Đang áp dụng ISO 9001:2008",
     "converting": "Đang chuyển đổi sang ISO 9001:2015",
     "iso2015": "Đã áp dụng ISO 9001:2015",
@@ -84,7 +88,8 @@ CHOICE_LABELS = {"yes": "Có", "no": "Không", "partial": "Một phần", "na": 
 
 # Problems the server answers with: name -> (HTTP status, wire code, message). The wire code is what
 # clients branch on; several names may share one (every "not found" is `not_found`). Messages may name
-# `{field}`, `{detail}` or other values passed to `errors.problem(name, **values)`.
+# `{field}`, `{detail}` or other values passed to `errors.problem(name, **values)`, and `{label}` /
+# `{Label}`: the field's label from FIELD_LABELS ("trường 'x'" for a field it does not list).
 PROBLEMS: dict[str, tuple[int, str, str]] = {
     # sessions and rights
     "not_authenticated": (401, "not_authenticated", "Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại."),
@@ -109,9 +114,9 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "body_bad_gzip": (422, "invalid", "Dữ liệu nén gzip không hợp lệ."),
     "body_too_large": (413, "too_large", "Dữ liệu gửi lên quá lớn."),
     "field_invalid": (422, "invalid", "Trường '{field}' không hợp lệ: {detail}"),
-    "field_not_integer": (422, "invalid", "Trường '{field}' phải là số nguyên."),
-    "field_negative": (422, "invalid", "Trường '{field}' không được âm."),
-    "field_missing": (422, "invalid", "Thiếu trường '{field}'."),
+    "field_not_integer": (422, "invalid", "{Label} phải là số nguyên."),
+    "field_negative": (422, "invalid", "{Label} không được âm."),
+    "field_missing": (422, "invalid", "Chưa có {label}."),
     # checklists
     "template_unknown": (422, "invalid", "Mẫu phiếu không tồn tại."),
     "period_invalid": (422, "invalid", "Kỳ báo cáo '{period}' không hợp lệ cho mẫu này (ví dụ: {example})."),
@@ -133,6 +138,8 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "evidence_chunk_too_large": (413, "too_large", "Phần tệp gửi lên quá lớn."),
     "evidence_offset_mismatch": (409, "offset_mismatch", "Thiếu phần trước của tệp; gửi tiếp từ vị trí đã nhận."),
     "evidence_hash_mismatch": (422, "hash_mismatch", "Tệp nhận được không khớp mã băm; vui lòng gửi lại."),
+    # a body refused by its model: `detail` is a whole sentence from VALIDATION_MESSAGES
+    "field_refused": (422, "invalid", "{detail}"),
     # sync refusals of a whole request, defined with the protocol
     **{code: (status, code, message) for code, (status, message) in SYNC_ERRORS.items()},
     # bounds of every input (server/limits.py, sync/protocol.py; docs/sync-protocol.md, Limits)
@@ -176,7 +183,45 @@ USER_ACTIONS_DONE = {
 # the HTTP status when there is one).
 PHONE_MESSAGES = {
     "network_down": "Không kết nối được máy chủ.",
-    "server_error": "Lỗi máy chủ ({status}).",
+    "server_error": "Máy chủ đang gặp lỗi ({status}).",
+    # The sync state, read alike by the top badge, the home screen and the outbox (pwa/js/syncstate.js).
+    "chip_offline": "Ngoại tuyến · {waiting} chờ gửi",
+    "chip_offline_empty": "Ngoại tuyến",
+    "chip_running": "Đang đồng bộ…",
+    "chip_failed": "Gửi lỗi · {waiting} chờ gửi",
+    "chip_failed_empty": "Đồng bộ lỗi",
+    "chip_waiting": "{waiting} chờ gửi",
+    "chip_synced": "Đã đồng bộ",
+    "chip_auth": "Cần đăng nhập lại",
+    "chip_label": "{state}. Mở hàng đợi gửi.",
+    "waiting_edits": "{count} thay đổi đang chờ gửi.",
+    "waiting_none": "Không có thay đổi nào chờ gửi.",
+    "waiting_files": "{count} tệp minh chứng chờ tải lên.",
+    "waiting_files_none": "Không có tệp chờ tải lên.",
+    "last_sync": "Đồng bộ thành công lần cuối lúc {when}.",
+    "never_synced": "Chưa đồng bộ lần nào.",
+    "state_online": "Đang có mạng.",
+    "state_offline": "Máy đang không có mạng: các thay đổi được giữ trên máy và tự gửi khi có mạng.",
+    "state_auth": "Phiên đăng nhập đã hết hạn: đăng nhập lại để gửi các thay đổi.",
+    # Why the last send failed: what really happened, as far as the phone can know it.
+    "failed_unconfirmed": "Đã gửi {count} thay đổi nhưng chưa nhận được xác nhận của máy chủ. Ứng dụng sẽ gửi lại; máy chủ không ghi một thay đổi hai lần.",
+    "failed_interrupted": "Kết nối với máy chủ bị ngắt giữa chừng. Các thay đổi vẫn nằm an toàn trên máy.",
+    "failed_unreachable": "Không kết nối được máy chủ. Các thay đổi vẫn nằm an toàn trên máy.",
+    "failed_offline": "Máy đang không có mạng. Các thay đổi vẫn nằm an toàn trên máy.",
+    "failed_server": "Máy chủ đang gặp lỗi ({status}) nên chưa nhận được thay đổi. Các thay đổi vẫn nằm an toàn trên máy.",
+    "failed_refused": "Máy chủ từ chối yêu cầu: {detail}",
+    "retry_in_seconds": "Sẽ thử lại sau {n} giây.",
+    "retry_in_minutes": "Sẽ thử lại sau {n} phút.",
+    "retry_soon": "Sẽ thử lại ngay khi có thể.",
+    "send_done": "Đã gửi hết các thay đổi.",
+    "send_not_done": "Chưa gửi hết các thay đổi; ứng dụng sẽ tự thử lại.",
+    # Who a conflict is between: two people, or two phones of one person.
+    "conflict_people": "{winner} và {loser} đã cùng sửa mục này khi không có mạng. Hãy chọn một giá trị hoặc nhập giá trị mới.",
+    "conflict_devices": "Mục này được sửa trên hai máy của {user} ({winner_device} và {loser_device}) khi không có mạng. Hãy chọn một giá trị hoặc nhập giá trị mới.",
+    "conflict_between_people": "{winner} và {loser}",
+    "conflict_between_devices": "hai máy của {user}: {winner_device} và {loser_device}",
+    "device_unknown": "một máy khác",
+    "device_name": "{platform} · đăng ký lúc {when}",
 }
 
 
@@ -216,3 +261,63 @@ def _check() -> None:
 
 
 _check()
+
+
+# What an input field is called in a sentence, by its wire name (a field not listed is named as it is).
+FIELD_LABELS = {
+    "username": "tên đăng nhập",
+    "password": "mật khẩu",
+    "unit_id": "đơn vị",
+    "template_id": "mẫu phiếu",
+    "period": "kỳ báo cáo",
+    "name": "tên",
+    "parent_id": "đơn vị cấp trên",
+    "into_id": "đơn vị sáp nhập vào",
+    "device_id": "mã thiết bị",
+    "protocol": "phiên bản giao thức",
+    "client_ms": "giờ trên máy",
+    "device_ms": "giờ trên máy",
+    "edits": "danh sách thay đổi",
+    "seq": "số thứ tự thay đổi",
+    "kind": "loại thay đổi",
+    "checklist_id": "mã phiếu",
+    "item_key": "mã mục",
+    "value": "giá trị",
+    "note": "ghi chú",
+    "base_version": "phiên bản gốc",
+    "action": "thao tác",
+    "seen_version": "phiên bản đã xem",
+    "comment": "nhận xét",
+    "conflict_id": "mã xung đột",
+}
+
+# A pydantic refusal as a Vietnamese sentence, by pydantic's error type. `{label}` is the field's label
+# (FIELD_LABELS), `{Label}` the same with a capital; other names are pydantic's context values. A type
+# not listed reads as "default".
+VALIDATION_MESSAGES = {
+    "missing": "Chưa nhập {label}.",
+    "string_too_short": "{Label} quá ngắn (ít nhất {min_length} ký tự).",
+    "string_too_long": "{Label} quá dài (tối đa {max_length} ký tự).",
+    "string_type": "{Label} phải là chữ.",
+    "int_type": "{Label} phải là số nguyên.",
+    "int_parsing": "{Label} phải là số nguyên.",
+    "int_from_float": "{Label} phải là số nguyên.",
+    "float_type": "{Label} phải là số.",
+    "float_parsing": "{Label} phải là số.",
+    "bool_type": "{Label} phải là đúng hoặc sai.",
+    "greater_than": "{Label} phải lớn hơn {gt}.",
+    "greater_than_equal": "{Label} phải từ {ge} trở lên.",
+    "less_than": "{Label} phải nhỏ hơn {lt}.",
+    "less_than_equal": "{Label} không được lớn hơn {le}.",
+    "literal_error": "{Label} không hợp lệ (chỉ nhận: {expected}).",
+    "enum": "{Label} không hợp lệ (chỉ nhận: {expected}).",
+    "list_type": "{Label} phải là một danh sách.",
+    "too_long": "{Label} có quá nhiều phần tử (tối đa {max_length}).",
+    "model_type": "{Label} phải là một đối tượng JSON.",
+    "dict_type": "{Label} phải là một đối tượng JSON.",
+    "extra_forbidden": "Không nhận trường '{field}'.",
+    "union_tag_invalid": "{Label} không hợp lệ (chỉ nhận: {expected_tags}).",
+    "default": "{Label} không hợp lệ.",
+    # an empty string where one character is the minimum: "Chưa nhập mật khẩu.", not "quá ngắn"
+    "empty": "Chưa nhập {label}.",
+}

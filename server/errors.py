@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 
 from sync.protocol import SyncError
 
-from .catalogue import PROBLEMS
+from .catalogue import FIELD_LABELS, PROBLEMS, VALIDATION_MESSAGES
 
 
 class ApiError(Exception):
@@ -44,16 +44,52 @@ def problem(name: str, **values: Any) -> ApiError:
     """The catalogue's problem `name`, its message filled with `values` (KeyError for an unknown name)."""
     status, code, template = PROBLEMS[name]
     used = message_fields(template)
-    message = template.format(**{k: v for k, v in values.items() if k in used})
+    fill = {k: v for k, v in values.items() if k in used}
+    if {"label", "Label"} & used:
+        fill.update(field_label(str(values.get("field", ""))))
+    message = template.format(**fill)
     extra = {k: v for k, v in values.items() if k not in used or k == "field"}
     return ApiError(status, code, message, name=name, **extra)
 
 
+def field_label(name: str) -> dict[str, str]:
+    """{"label": "đơn vị", "Label": "Đơn vị"} for `unit_id`; "trường 'x'" for a field without a label."""
+    label = FIELD_LABELS.get(name, f"trường '{name}'")
+    return {"label": label, "Label": label[:1].upper() + label[1:]}
+
+
 def validation_error(exc: ValidationError) -> ApiError:
-    """A pydantic refusal as `field_invalid`, naming the first field at fault."""
+    """A pydantic refusal as `field_refused`: a Vietnamese sentence about the first field at fault."""
     first = exc.errors()[0]
-    field = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
-    return problem("field_invalid", field=field, detail=first.get("msg", ""))
+    loc = [p for p in first.get("loc", ()) if p != "body"]
+    field = ".".join(str(p) for p in loc) or "body"
+    return problem("field_refused", field=field, detail=validation_sentence(first))
+
+
+def validation_sentence(error: dict) -> str:
+    """One pydantic error (`exc.errors()[i]`) in the catalogue's words, with the field's label."""
+    names = [p for p in error.get("loc", ()) if isinstance(p, str) and p != "body"]
+    kind = error.get("type", "")
+    if kind == "missing" or kind == "extra_forbidden":
+        name = names[-1] if names else "body"
+    elif kind == "union_tag_invalid":
+        name = _readable((error.get("ctx") or {}).get("discriminator", "kind"))  # the tag field itself
+    else:
+        # a tagged union puts the tag ("answer") after the field; the field is the first name that has a label
+        name = next((n for n in reversed(names) if n in FIELD_LABELS), names[-1] if names else "body")
+    context = {k: _readable(v) for k, v in (error.get("ctx") or {}).items()}
+    if kind == "string_too_short" and context.get("min_length") == "1":
+        kind = "empty"
+    template = VALIDATION_MESSAGES.get(kind, VALIDATION_MESSAGES["default"])
+    values = {**field_label(name), "field": name, **context}
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError):
+        return VALIDATION_MESSAGES["default"].format(**values)
+
+
+def _readable(value: Any) -> str:
+    return str(value).replace("'", "")
 
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1  # ids are 32-bit columns: a larger number never reaches a query

@@ -107,7 +107,17 @@ async def pull_page(user: Any, scope: set[int], device_id: str, cursor: str | No
         await _snapshot_page(conn, scope, cur, limit, body)
     else:
         await _delta_page(conn, scope, cur, limit, body)
+    body["devices"] = await _device_names(conn, body["conflicts"])
     return body
+
+
+async def _device_names(conn: Any, conflicts: list[dict]) -> dict[str, str]:
+    """Names of the devices the page's conflicts name: two phones of one person are told apart by them."""
+    ids = {c[side] for c in conflicts for side in ("winner_device", "loser_device") if c.get(side)}
+    if not ids:
+        return {}
+    rows = await fetch_in(conn, "SELECT id, name FROM device WHERE id IN ({in})", sorted(ids))
+    return {r["id"]: r["name"] for r in rows}
 
 
 async def _my_rejected(conn: Any, user: Any) -> list[dict]:

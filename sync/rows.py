@@ -202,9 +202,11 @@ def conflict_out(c: dict) -> dict:
         "winner_value": side_value(c["field"], c["winner_value"]),
         "winner_by": c["winner_by"],
         "winner_ms": c["winner_ms"],
+        "winner_device": c["winner_device"],
         "loser_value": side_value(c["field"], c["loser_value"]),
         "loser_by": c["loser_by"],
         "loser_ms": c["loser_ms"],
+        "loser_device": c["loser_device"],
         "resolved_by": c["resolved_by"],
         "resolved_value": side_value(c["field"], c["resolved_value"]),
     }

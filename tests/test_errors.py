@@ -28,7 +28,8 @@ def test_values_the_message_names_fill_it_in_and_the_others_go_into_the_body():
 
 def test_field_is_always_in_the_body_even_when_the_message_names_it():
     err = problem("field_not_integer", field="unit_id")
-    assert err.message == "Trường 'unit_id' phải là số nguyên."
+    assert err.message == "Đơn vị phải là số nguyên."  # the field's label, not its wire name
+    assert problem("field_not_integer", field="limit").message == "Trường 'limit' phải là số nguyên."
     assert err.extra == {"field": "unit_id"}
 
 
@@ -64,7 +65,7 @@ def test_a_pydantic_refusal_names_its_field():
         Body.model_validate({"unit_id": "một"})
     err = validation_error(caught.value)
     assert (err.status, err.code, err.extra) == (422, "invalid", {"field": "unit_id"})
-    assert err.message.startswith("Trường 'unit_id' không hợp lệ: ")
+    assert err.message == "Đơn vị phải là số nguyên."  # a sentence with the field's label, not pydantic's words
 
 
 def test_a_sync_refusal_speaks_the_catalogue_and_keeps_its_extra_values():

@@ -8,6 +8,9 @@ import { renderLogin } from "./ui/login.js";
 import { renderHome } from "./ui/home.js";
 import { renderChecklist } from "./ui/checklist.js";
 import { renderOutbox } from "./ui/outbox.js";
+import { flushFieldsOnScreen, recordDrafts } from "./drafts.js";
+import { chipText, readSyncState, tickRetryTimes } from "./syncstate.js";
+import { message } from "./catalogue.js";
 
 const main = document.getElementById("main");
 const banners = document.getElementById("banners");
@@ -35,6 +38,8 @@ async function boot() {
   window.addEventListener("online", updateChip);
   window.addEventListener("offline", updateChip);
   chip.addEventListener("click", () => ctx.go("#/outbox"));
+  // Retry times are shown as time left ("Sẽ thử lại sau 30 giây."): keep them true as seconds pass.
+  setInterval(() => tickRetryTimes(), 1000);
   await route();
   const pendingLogout = await metaGet("logout_pending");
   if (pendingLogout && navigator.onLine) {
@@ -51,6 +56,7 @@ async function startSession(user, { fromLogin = true } = {}) {
   document.getElementById("blocked-banner")?.remove();
   await ctx.store.kvSet("user", user);
   if (fromLogin) await ctx.store.kvSet("auth_needed", false);
+  await recordDrafts(ctx.store); // text typed when the app was closed: one edit each, before sending
   ctx.syncer = new Syncer(ctx.store);
   let pending = null;
   const rerender = () => {
@@ -147,36 +153,32 @@ export function hideAuthBanner() {
   if (b) b.remove();
 }
 
+/** The badge reads the same state as the home screen and the outbox (syncstate.js). */
 async function updateChip() {
   if (!ctx.store) { chip.hidden = true; return; }
   chip.hidden = false;
-  const n = await ctx.store.outboxCount();
-  const files = (await ctx.store.pendingUploads()).length;
-  const waiting = n + files;
-  let text;
-  chip.className = "chip";
-  if (!navigator.onLine) {
-    text = waiting ? `Ngoại tuyến · ${waiting} chờ gửi` : "Ngoại tuyến";
-    chip.classList.add("offline");
-  } else if (ctx.syncer && ctx.syncer.running) {
-    text = "Đang đồng bộ…";
-  } else if (waiting) {
-    text = `${waiting} chờ gửi`;
-    chip.classList.add("waiting");
-  } else {
-    text = "Đã đồng bộ";
-    chip.classList.add("ok");
-  }
+  const state = await readSyncState(ctx.store, ctx.syncer);
+  const text = chipText(state);
+  chip.className = "chip " + state.state;
+  chip.dataset.state = state.state;
   chip.textContent = text;
-  chip.setAttribute("aria-label", text + ". Mở hàng đợi gửi");
+  chip.setAttribute("aria-label", message("chip_label", { state: text }));
 }
+ctx.updateChip = updateChip;
 
+let renderedHash = null; // the screen on show, so a refresh keeps its place only on that same screen
+let renders = 0;
 async function route({ keepScroll = false } = {}) {
   const hash = location.hash || "#/";
+  const render = ++renders;
+  const sameScreen = keepScroll && hash === renderedHash;
   const scroll = window.scrollY;
+  await flushFieldsOnScreen(); // a field left by switching screens is recorded once, as on leaving it
   if (!ctx.user || hash === "#/login") {
     await renderLogin(main, ctx);
     updateChip();
+    renderedHash = "#/login";
+    window.scrollTo(0, 0);
     return;
   }
   let m;
@@ -191,7 +193,11 @@ async function route({ keepScroll = false } = {}) {
     main.append(h("p", { class: "notice error", role: "alert", text: "Có lỗi khi hiển thị: " + (err.message || err) }));
   }
   updateChip();
-  if (keepScroll) window.scrollTo(0, scroll);
+  // A screen opens at its top (the outbox used to open mid-list, hiding its status, when coming from a
+  // scrolled checklist); a refresh of the same screen keeps the place.
+  if (render !== renders) return; // a newer render (another screen) owns the scroll position
+  renderedHash = hash;
+  window.scrollTo(0, sameScreen ? scroll : 0);
 }
 
 // ---- service worker and updates ------------------------------------------------------------------

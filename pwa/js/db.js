@@ -219,7 +219,9 @@ export class UserStore {
         });
       } else if (entry.kind === "create" && r.checklist_id && r.checklist_id !== entry.checklist_id) {
         await rekey(tx, entry.checklist_id, r.checklist_id); // another phone created it first
-      } else if (entry.kind === "answer" && r.version) {
+      } else if (entry.kind === "answer" && r.outcome === "applied" && r.version) {
+        // Only an applied edit's version is the answer's: a merged or conflicting one carries the
+        // checklist's, and taking it would make the next edit's base_version a lie.
         const answers = tx.objectStore("answers");
         const a = await answers.get([entry.checklist_id, entry.item_key]);
         if (a && (a.version || 0) < r.version) { a.version = r.version; await answers.put(a); }
@@ -282,6 +284,13 @@ export class UserStore {
     await tx.objectStore("kv").put(page.cursor, "cursor");
     await tx.done;
   }
+
+  /** Names of devices the pull mentioned (`devices`: id -> name), to tell two phones of one person apart. */
+  async rememberDevices(devices) {
+    const known = (await this.kvGet("devices")) || {};
+    await this.kvSet("devices", { ...known, ...devices });
+  }
+  async deviceNames() { return (await this.kvGet("devices")) || {}; }
 
   async dismissRejected(id) {
     const tx = this.db.transaction(["rejected", "kv"], "readwrite");

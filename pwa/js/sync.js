@@ -3,6 +3,7 @@
 // One tab syncs at a time (Web Locks); the others hear about the result on a BroadcastChannel.
 import { sha256Hex } from "./evidence.js";
 import { errorText, message, protocolVersion } from "./catalogue.js";
+import { fmtDateTime } from "./ui/common.js";
 
 const BATCH = 200;
 const CHUNK = 64 * 1024;
@@ -67,6 +68,7 @@ export class Syncer extends EventTarget {
         await run();
       }
       this.failures = 0;
+      this.retryAt = 0;
       await this.store.kvSet("last_error", null);
     } catch (err) {
       if (err instanceof AuthNeeded) {
@@ -77,7 +79,9 @@ export class Syncer extends EventTarget {
         const wait = Math.min(MAX_BACKOFF_MS, 5000 * 2 ** (this.failures - 1)) * (0.75 + Math.random() * 0.5);
         clearTimeout(this.retryTimer);
         this.retryTimer = setTimeout(() => this.syncNow("retry"), wait);
-        await this.store.kvSet("last_error", { message: err.message || String(err), at_ms: Date.now(), retry_ms: Date.now() + wait });
+        this.retryAt = Date.now() + wait;
+        const failure = await describeFailure(err);
+        await this.store.kvSet("last_error", { ...failure, at_ms: Date.now(), retry_ms: this.retryAt });
       }
     } finally {
       this.running = false;
@@ -104,7 +108,9 @@ export class Syncer extends EventTarget {
   async ensureDevice() {
     let id = await this.store.kvGet("device_id");
     if (id) return id;
-    const name = "Trình duyệt " + (navigator.userAgentData?.platform || navigator.platform || "") + " – " + this.store.username;
+    // Two phones of one person must be told apart in a conflict: the name says when this one registered.
+    const platform = navigator.userAgentData?.platform || navigator.platform || "";
+    const name = message("device_name", { platform, when: fmtDateTime(Date.now()) });
     // One key per registration, kept until an answer arrives: a POST re-sent after a lost answer gets
     // the same device back instead of making a second one.
     let key = await this.store.kvGet("device_registration_key");
@@ -131,6 +137,8 @@ export class Syncer extends EventTarget {
       try {
         res = await this.post("/api/sync/push", body);
       } catch (err) {
+        // Sent, no answer: the server may have applied them. Say "not yet confirmed", not "unreachable".
+        if (err.network) err.unconfirmed = batch.length;
         if (err.status === 404 && err.body?.error === "unknown_device") {
           await this.store.kvSet("device_id", null);
           deviceId = await this.ensureDevice();
@@ -193,6 +201,7 @@ export class Syncer extends EventTarget {
       if (res.reset) keep = new Set();
       if (keep) for (const c of res.checklists || []) keep.add(c.id);
       await this.store.applyPull(res, deviceId);
+      if (res.devices) await this.store.rememberDevices(res.devices);
       await this.store.kvSet("server_offset_ms", (res.server_ms || Date.now()) - Date.now());
       if (!res.more) break;
     }
@@ -261,6 +270,30 @@ function wireEdit(e) {
     out.value = e.value;
   }
   return out;
+}
+
+/** What went wrong, as far as the phone can know: {kind, count?, status?, detail?} (syncstate.js words it).
+ * A fetch that failed tells nothing of why; asking the server something small tells a lost answer (the
+ * server is there) from a server that cannot be reached. */
+async function describeFailure(err) {
+  if (!navigator.onLine) return { kind: "offline" };
+  if (err.network) {
+    const reachable = await serverReachable();
+    if (!reachable) return { kind: "unreachable" };
+    return err.unconfirmed ? { kind: "unconfirmed", count: err.unconfirmed } : { kind: "interrupted" };
+  }
+  if (err.status >= 500) return { kind: "server", status: err.status };
+  return { kind: "refused", status: err.status || 0, detail: err.message || String(err) };
+}
+
+async function serverReachable() {
+  try {
+    const signal = typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(5000) : undefined;
+    const res = await fetch("/api/session", { credentials: "same-origin", cache: "no-store", signal });
+    return res.status < 500;
+  } catch {
+    return false;
+  }
 }
 
 export class ApiError extends Error {

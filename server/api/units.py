@@ -13,7 +13,8 @@ from ..services import units
 from . import JSON, Id, int_param, read_body
 
 
-def unit_json(u: Unit) -> dict:
+def unit_json(u: Unit, parent_names: dict[int, str] | None = None) -> dict:
+    """`parent_name` is set for a unit whose name another unit also bears (it names the district)."""
     return {
         "id": u.id,
         "code": u.code,
@@ -26,6 +27,7 @@ def unit_json(u: Unit) -> dict:
         "status": u.qms_status,
         "status_date": u.qms_status_date.isoformat() if u.qms_status_date else None,
         "active": u.active,
+        "parent_name": (parent_names or {}).get(u.id),
     }
 
 
@@ -33,7 +35,8 @@ async def list_units(request: Request) -> JSON:
     user = await auth.require_user(request)
     q = request.query_params.get("q", "")[:100]
     found = await units.units_in_scope(user, q)
-    return JSON({"units": [unit_json(u) for u in found], "count": len(found)})
+    parents = await units.parents_of_same_names(found)
+    return JSON({"units": [unit_json(u, parents) for u in found], "count": len(found)})
 
 
 async def get_unit(request: Request) -> JSON:

@@ -33,8 +33,10 @@ async def units_page(request: Request) -> Response:
             by_parent.setdefault(u.parent_id, []).append(u)  # type: ignore[attr-defined]
         else:
             roots.append(u)
+    # The province's own root (level 0) is the tree's top, not one of the agencies the plan counts.
+    agencies = [u for u in found if u.level > 0]
     counts: dict[str, int] = {}
-    for u in found:
+    for u in agencies:
         counts[u.qms_status] = counts.get(u.qms_status, 0) + 1
     groups = [] if q else _district_groups(found, by_parent)
     return render(
@@ -45,7 +47,8 @@ async def units_page(request: Request) -> Response:
             "q": q,
             "roots": roots,
             "by_parent": by_parent,
-            "count": len(found),
+            "count": len(agencies),
+            "parent_names": await units.parents_of_same_names(found),
             "status_counts": counts,
             "groups": groups,
         },

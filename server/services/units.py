@@ -7,6 +7,7 @@ the provincial admin changes the tree; the changes themselves, each kept in the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sync.vocabulary import TREE_ADMINS
@@ -17,16 +18,56 @@ from ..models import Unit, UnitHistory, User
 from ..textfold import fold_diacritics
 from .unit_changes import merge_unit, move_unit, rename_unit
 
-__all__ = ["TREE_ADMINS", "UnitDetail", "change_unit", "merge_into", "unit_detail", "unit_in_scope", "units_in_scope"]
+__all__ = [
+    "TREE_ADMINS",
+    "UnitDetail",
+    "change_unit",
+    "matches_word_starts",
+    "merge_into",
+    "parents_of_same_names",
+    "unit_detail",
+    "unit_in_scope",
+    "units_in_scope",
+]
+
+# Where a word starts in a folded name: after a space, a hyphen, an apostrophe ("Ia H'Drai") or a bracket.
+_WORD_START = r"(?:^|[\s\-'(/])"
 
 
 async def units_in_scope(user: User, q: str = "") -> list[Unit]:
-    """The user's units, tree order (level, annex number), filtered by `q` ignoring case and diacritics."""
+    """The user's units, tree order (level, annex number), filtered by `q` ignoring case and diacritics.
+
+    Each word of `q` must begin a word of the name: "dak ha" finds Đăk Hà, "nhan" does not find a name
+    that merely has "nhan" inside a word. The database narrows by substring, the word starts are
+    checked here (the same rule on SQLite and PostgreSQL, whatever their LIKE and regex dialects).
+    """
     scope = await auth.scope_unit_ids(user)
     qs = Unit.filter(id__in=scope)
-    for word in fold_diacritics(q).split():
+    words = fold_diacritics(q).split()
+    for word in words:
         qs = qs.filter(name_folded__contains=word)
-    return await qs.order_by("level", "annex_no", "id")
+    found = await qs.order_by("level", "annex_no", "id")
+    return [u for u in found if matches_word_starts(u.name_folded, words)] if words else list(found)
+
+
+def matches_word_starts(folded_name: str, words: list[str]) -> bool:
+    """Every word of the (folded) query begins some word of the (folded) name."""
+    return all(re.search(_WORD_START + re.escape(w), folded_name) for w in words)
+
+
+async def parents_of_same_names(units: list[Unit]) -> dict[int, str]:
+    """Unit id -> its parent's name, for the units whose name another unit also bears, diacritics aside
+    (three "Xã Đăk Long" / "Xã Đắk Long"): the parent, the district, is what tells them apart."""
+    if not units:
+        return {}
+    counts: dict[str, int] = {}
+    for name in await Unit.all().values_list("name", flat=True):
+        key = fold_diacritics(str(name))
+        counts[key] = counts.get(key, 0) + 1
+    shared = [u for u in units if counts.get(fold_diacritics(u.name), 0) > 1 and u.parent_id]  # type: ignore[attr-defined]
+    parent_ids = list({u.parent_id for u in shared})  # type: ignore[attr-defined]
+    parents = dict(await Unit.filter(id__in=parent_ids).values_list("id", "name")) if parent_ids else {}
+    return {u.id: parents[u.parent_id] for u in shared if u.parent_id in parents}  # type: ignore[attr-defined]
 
 
 async def unit_in_scope(user: User, unit_id: int, *, field: str | None = None) -> Unit:

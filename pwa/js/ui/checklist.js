@@ -1,5 +1,6 @@
 import { prepareFile } from "../evidence.js";
-import { choices, periodLabel, reasonText, statusLabel } from "../catalogue.js";
+import { choices, message, periodLabel, reasonText, statusLabel } from "../catalogue.js";
+import { bindText, draftKey } from "../drafts.js";
 import {
   h, clear, fmtDateTime, valueText, isAnswered, fmtSize, progressBar, toast, confirmDialog,
 } from "./common.js";
@@ -29,6 +30,7 @@ export async function renderChecklist(main, ctx, id) {
   }
   const answers = await store.answers(id);
   const conflicts = await store.conflicts(id);
+  ctx.deviceNames = await store.deviceNames();
   const pending = await store.pendingItems(id);
   const rejected = (await store.rejected()).filter((r) => r.checklist_id === id);
   const locked = c.status === "submitted" || c.status === "approved" || c.pending_action === "submit";
@@ -134,11 +136,17 @@ function itemCard(ctx, c, item, answers, conflicts, pending, rejected, locked, u
     h("span", { text: item.label }),
     item.required ? h("span", { class: "req", title: "Bắt buộc" }, h("span", { "aria-hidden": "true", text: " *" }), h("span", { class: "sr-only", text: " (bắt buộc)" })) : null);
 
-  const control = inputFor(ctx, item, a, id, labelId, locked, save);
+  const control = inputFor(ctx, c, item, a, id, labelId, locked, save);
   const noteId = id + "-note";
   const note = h("textarea", { id: noteId, rows: "2", disabled: locked, maxlength: "2000" });
   note.value = a.note || "";
-  bindText(note, () => note.value, (v) => (answers.get(item.key)?.note || "") !== v, (v) => save({ note: v }));
+  bindText(note, {
+    key: draftKey(store.username, c.id, item.key, "note"),
+    initial: a.note || "",
+    read: () => note.value,
+    stored: async () => (await store.answers(c.id)).get(item.key)?.note || "",
+    commit: (v) => save({ note: v }),
+  });
 
   const conflictBoxes = conflicts.filter((x) => x.item_key === item.key).map((x) => conflictBox(ctx, c, item, x, control));
   const rej = rejected.filter((r) => r.item_key === item.key);
@@ -158,15 +166,7 @@ function itemCard(ctx, c, item, answers, conflicts, pending, rejected, locked, u
       a.value_by ? h("span", { class: "muted", text: ` Sửa lần cuối: ${a.value_by}, ${fmtDateTime(a.value_ms)}` }) : null));
 }
 
-function bindText(el, get, changed, commit) {
-  let timer;
-  const flush = () => { clearTimeout(timer); const v = get(); if (changed(v)) commit(v); };
-  el.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(flush, 1500); });
-  el.addEventListener("change", flush);
-  el.addEventListener("blur", flush);
-}
-
-function inputFor(ctx, item, a, id, labelId, locked, save) {
+function inputFor(ctx, c, item, a, id, labelId, locked, save) {
   if (item.type === "choice") {
     const group = h("fieldset", { class: "choices", "aria-labelledby": labelId, disabled: locked },
       h("legend", { class: "sr-only", text: item.label }),
@@ -197,8 +197,14 @@ function inputFor(ctx, item, a, id, labelId, locked, save) {
     if (item.type === "text") return input.value;
     return input.value || null;
   };
-  let last = a.value ?? (item.type === "text" ? "" : null);
-  bindText(input, read, (v) => v !== last && !(item.type === "number" && Number.isNaN(v)), (v) => { last = v; save({ value: v }); });
+  bindText(input, {
+    key: draftKey(ctx.store.username, c.id, item.key, "value"),
+    initial: a.value ?? (item.type === "text" ? "" : null),
+    read,
+    valid: (v) => !(item.type === "number" && Number.isNaN(v)),
+    stored: async () => (await ctx.store.answers(c.id)).get(item.key)?.value ?? (item.type === "text" ? "" : null),
+    commit: (v) => save({ value: v }),
+  });
   const wrap = h("div", { class: "field" }, input);
   if (item.type === "date" && a.value) wrap.append(h("p", { class: "muted", text: "Ngày đã chọn: " + valueText(a.value, "date") }));
   return wrap;
@@ -255,6 +261,19 @@ function evidenceControl(ctx, item, a, id, labelId, locked, save) {
     input);
 }
 
+/** Who the conflict is between: two people by name, or two phones of one person by the phones' names. */
+export function conflictWho(x, devices = {}, between = false) {
+  const prefix = between ? "conflict_between_" : "conflict_";
+  if (x.winner_by !== x.loser_by) return message(prefix + "people", { winner: x.winner_by, loser: x.loser_by });
+  let winner = devices[x.winner_device] || message("device_unknown");
+  let loser = devices[x.loser_device] || message("device_unknown");
+  if (winner === loser) { // same name: the start of each id tells them apart
+    winner += " #" + String(x.winner_device || "").slice(0, 4);
+    loser += " #" + String(x.loser_device || "").slice(0, 4);
+  }
+  return message(prefix + "devices", { user: x.winner_by, winner_device: winner, loser_device: loser });
+}
+
 function conflictBox(ctx, c, item, x, control) {
   const type = x.field === "note" ? "text" : item.type;
   const resolve = async (value) => {
@@ -266,7 +285,7 @@ function conflictBox(ctx, c, item, x, control) {
   const currentValue = async () => (await ctx.store.answers(c.id)).get(item.key)?.[x.field === "note" ? "note" : "value"];
   return h("div", { class: "conflict", role: "group", "aria-label": "Xung đột ở mục " + item.label },
     h("p", {}, h("strong", { text: x.field === "note" ? "Xung đột ghi chú" : "Xung đột giá trị" }),
-      " — hai người đã sửa mục này khi không có mạng. Hãy chọn một giá trị hoặc nhập giá trị mới."),
+      " — ", h("span", { class: "conflict-who", text: conflictWho(x, ctx.deviceNames) })),
     h("ul", { class: "conflict-values" },
       h("li", {}, h("span", { class: "cv-value", text: valueText(x.winner_value, type) }),
         h("span", { class: "muted", text: ` Đang dùng · ${x.winner_by}, ${fmtDateTime(x.winner_ms)}` }),

@@ -1,5 +1,6 @@
 import { api } from "../sync.js";
-import { periodLabel, recentPeriods, statusLabel } from "../catalogue.js";
+import { message, periodLabel, recentPeriods, statusLabel } from "../catalogue.js";
+import { failureText, readSyncState } from "../syncstate.js";
 import { h, clear, fmtDateTime, fmtIsoDate, todayVN, progressBar, isAnswered, toast } from "./common.js";
 
 const DAY = 86400000;
@@ -51,10 +52,8 @@ export async function renderHome(main, ctx) {
   const { store, user } = ctx;
   document.title = "Trang chủ – e-ISO Xã";
   const summaries = await checklistSummaries(store);
-  const waiting = await store.outboxCount();
-  const files = (await store.pendingUploads()).length;
+  const state = await readSyncState(store, ctx.syncer);
   const rejected = (await store.rejected()).length;
-  const lastSync = await store.kvGet("last_sync_ms");
   const persisted = await store.kvGet("persisted");
   const openConflicts = summaries.reduce((s, x) => s + x.conflicts, 0);
 
@@ -65,10 +64,13 @@ export async function renderHome(main, ctx) {
     h("p", { class: "unit-name", text: user.unit ? user.unit.name : "" }),
     h("p", { class: "muted", text: "Tài khoản: " + user.username })));
 
+  // The same reading as the badge and the outbox (syncstate.js): edits and files counted apart.
   const syncLines = [
-    h("p", {}, h("strong", { text: waiting + files ? `${waiting + files} thay đổi đang chờ gửi` : "Không có gì chờ gửi" })),
-    h("p", { class: "muted", text: lastSync ? "Đồng bộ thành công lần cuối: " + fmtDateTime(lastSync) : "Chưa đồng bộ lần nào" }),
-  ];
+    h("p", {}, h("strong", { text: state.waiting ? message("waiting_edits", { count: state.waiting }) : message("waiting_none") })),
+    state.files ? h("p", { text: message("waiting_files", { count: state.files }) }) : null,
+    h("p", { class: "muted", text: state.lastSync ? message("last_sync", { when: fmtDateTime(state.lastSync) }) : message("never_synced") }),
+    state.failure && state.online ? h("p", { class: "notice error", text: failureText(state.failure) }) : null,
+  ].filter(Boolean);
   if (rejected) syncLines.push(h("p", { class: "notice error", text: `${rejected} thay đổi bị máy chủ từ chối — xem lý do.` }));
   if (openConflicts) syncLines.push(h("p", { class: "notice warn", text: `${openConflicts} xung đột cần xử lý.` }));
   if (persisted === false) syncLines.push(h("p", { class: "notice warn", text: "Trình duyệt chưa cho phép lưu trữ lâu dài: hãy cài ứng dụng lên màn hình chính và gửi dữ liệu thường xuyên." }));

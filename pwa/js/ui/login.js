@@ -19,12 +19,13 @@ export async function renderLogin(main, ctx) {
     h("div", { class: "field" }, h("label", { for: "password", text: "Mật khẩu" }), password),
     error, submit);
   const offline = !navigator.onLine;
-  main.append(
+  // Node.append writes a null as the text "null" (the stray "nullnull" of the login screen): drop them.
+  main.append(...[
     h("h1", { text: "Đăng nhập" }),
     h("p", { class: "lead", text: "Phiếu kiểm tra ISO 9001:2015 điện tử cho cán bộ xã. Đăng nhập một lần khi có mạng, sau đó dùng được cả khi không có mạng." }),
     offline ? h("p", { class: "notice warn", role: "status", text: "Máy đang không có mạng. Cần có mạng để đăng nhập." }) : null,
     ctx.user ? h("p", { class: "notice", text: "Các thay đổi chưa gửi của bạn vẫn nằm trên máy và sẽ được gửi sau khi đăng nhập." }) : null,
-    form);
+    form].filter(Boolean));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     error.hidden = true;

@@ -1,4 +1,6 @@
-import { periodLabel, reasonText } from "../catalogue.js";
+import { message, periodLabel, reasonText } from "../catalogue.js";
+import { failureText, readSyncState, retryText } from "../syncstate.js";
+import { conflictWho } from "./checklist.js";
 import { h, clear, fmtDateTime, fmtSize, valueText, toast } from "./common.js";
 
 const KIND = { answer: "Trả lời", status: "Nộp / trạng thái", resolve: "Xử lý xung đột", create: "Tạo phiếu" };
@@ -10,27 +12,35 @@ async function itemLabel(store, checklistId, key) {
   return { title: t ? t.title : "Phiếu", label: item ? item.label : key || "", type: item ? item.type : "text" };
 }
 
+/** "3 thay đổi đang chờ gửi." with the number in bold (#waiting-count), from the catalogue's sentence. */
+function waitingLine(count) {
+  if (!count) return h("p", { class: "big-count", id: "waiting-line", text: message("waiting_none") });
+  const [before, after] = message("waiting_edits", { count: "\u0000" }).split("\u0000");
+  return h("p", { class: "big-count", id: "waiting-line" }, before, h("strong", { id: "waiting-count", text: String(count) }), after);
+}
+
 export async function renderOutbox(main, ctx) {
   const { store, syncer } = ctx;
   document.title = "Hàng đợi gửi – e-ISO Xã";
   const outbox = await store.outbox();
   const uploads = await store.pendingUploads();
   const rejected = await store.rejected();
-  const lastSync = await store.kvGet("last_sync_ms");
-  const lastError = await store.kvGet("last_error");
-  const authNeeded = await store.kvGet("auth_needed");
   const persisted = await store.kvGet("persisted");
+  const state = await readSyncState(store, syncer);
 
+  // The same reading as the top badge: the count, whether the last send failed and why, when it retries.
   const status = [
-    h("p", { class: "big-count" }, h("strong", { id: "waiting-count", text: String(outbox.length) }), " thay đổi đang chờ gửi"),
-    h("p", { text: uploads.length ? `${uploads.length} tệp minh chứng chờ tải lên` : "Không có tệp chờ tải lên" }),
-    h("p", { class: "muted", id: "last-sync", text: lastSync ? "Đồng bộ thành công lần cuối: " + fmtDateTime(lastSync) : "Chưa đồng bộ lần nào" }),
-    h("p", { class: "muted", text: navigator.onLine ? "Đang có mạng." : "Đang không có mạng: thay đổi được giữ trên máy và tự gửi khi có mạng." }),
+    waitingLine(state.waiting),
+    h("p", { id: "files-line", text: state.files ? message("waiting_files", { count: state.files }) : message("waiting_files_none") }),
+    h("p", { class: "muted", id: "last-sync", text: state.lastSync ? message("last_sync", { when: fmtDateTime(state.lastSync) }) : message("never_synced") }),
+    h("p", { class: "muted", text: state.online ? message("state_online") : message("state_offline") }),
   ];
-  if (authNeeded) status.push(h("p", { class: "notice warn", text: "Phiên đăng nhập đã hết hạn: đăng nhập lại để gửi." }));
-  if (lastError && lastError.message) {
-    status.push(h("p", { class: "notice warn", text: `Lần gửi trước không thành công: ${lastError.message}` +
-      (lastError.retry_ms ? ` Sẽ thử lại lúc ${fmtDateTime(lastError.retry_ms).slice(11)}.` : "") }));
+  if (state.authNeeded) status.push(h("p", { class: "notice warn", text: message("state_auth") }));
+  if (state.failure) {
+    const retry = syncer && syncer.retryAt ? syncer.retryAt : state.failure.retry_ms;
+    status.push(h("div", { class: "notice error", id: "last-failure", role: "status" },
+      h("p", { text: failureText(state.failure) }),
+      state.online ? h("p", { id: "retry-at", dataset: { retryAt: String(retry || 0) }, text: retryText(retry) }) : null));
   }
   status.push(h("p", { class: "muted", text: persisted ? "Dữ liệu trên máy được lưu lâu dài." : "Trình duyệt chưa cho lưu trữ lâu dài; nên cài ứng dụng lên màn hình chính." }));
   const sendBtn = h("button", { type: "button", class: "btn primary wide", disabled: !navigator.onLine },
@@ -39,7 +49,7 @@ export async function renderOutbox(main, ctx) {
     sendBtn.disabled = true;
     sendBtn.textContent = "Đang gửi…";
     await syncer.syncNow("manual");
-    toast((await store.outboxCount()) ? "Chưa gửi hết; sẽ thử lại." : "Đã gửi hết.");
+    toast((await store.outboxCount()) ? message("send_not_done") : message("send_done"));
     ctx.refresh();
   });
 
@@ -89,12 +99,13 @@ export async function renderOutbox(main, ctx) {
       : h("p", { class: "muted", text: "Không có thay đổi nào bị từ chối." })));
 
   const conflicts = await store.conflicts();
+  const devices = await store.deviceNames();
   if (conflicts.length) {
     const items = [];
     for (const x of conflicts) {
       const info = await itemLabel(store, x.checklist_id, x.item_key);
       items.push(h("li", {}, h("a", { href: `#/c/${x.checklist_id}` }, `${info.title}: ${info.label}`),
-        h("span", { class: "muted", text: ` — ${x.winner_by} và ${x.loser_by}` })));
+        h("span", { class: "muted", text: " — " + conflictWho(x, devices, true) })));
     }
     frag.push(h("section", { class: "card", "aria-labelledby": "h-conf" },
       h("h2", { id: "h-conf", text: "Xung đột cần xử lý" }), h("ul", { class: "plain" }, items)));
