@@ -15,10 +15,28 @@ from typing import Any
 
 from .clock import effective_ms
 from .merge import FIELDS, EditInfo, FieldState, merge_answer
-from .protocol import AnswerEdit, MalformedEdit, ResolveEdit, StatusEdit, bounded_payload, valid_note, valid_value
+from .protocol import (
+    AnswerEdit,
+    CommentEdit,
+    MalformedEdit,
+    ResolveEdit,
+    StatusEdit,
+    bounded_payload,
+    valid_note,
+    valid_value,
+)
 from .rows import ANSWER_COLS, dumps
 from .vocabulary import REJECTION_REASONS
-from .workflow import Actor, answer_edit, may_edit_answers, may_resolve, transition
+from .workflow import (
+    NEEDS_REASON,
+    Actor,
+    answer_edit,
+    may_comment,
+    may_edit_answers,
+    may_resolve,
+    resolve_refusal,
+    transition,
+)
 
 Change = tuple[int, str, str, str]  # (unit_id, checklist_id, entity, entity_key), see sync/changelog.py
 
@@ -46,6 +64,7 @@ class BatchState:
     open_conflicts: dict[str, int]  # per checklist an edit approves
     item_types: dict[int, dict[str, str]]
     aliases: dict[str, str] = field(default_factory=dict)  # a phone's checklist id -> the canonical one
+    comments: dict[str, dict] = field(default_factory=dict)  # comment id -> its checklist_id, if it exists
 
 
 @dataclass
@@ -58,6 +77,7 @@ class BatchWrites:
     changed_conflicts: dict[str, dict] = field(default_factory=dict)  # resolved, or met again
     edit_rows: list[tuple] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
+    new_comments: list[dict] = field(default_factory=list)
 
 
 def merge_edit(e: Any, batch: PushContext, state: BatchState, writes: BatchWrites) -> dict:
@@ -80,10 +100,15 @@ def merge_edit(e: Any, batch: PushContext, state: BatchState, writes: BatchWrite
         reason = _answer(e, cl, batch, eff, state, writes, res)
     elif isinstance(e, StatusEdit):
         reason = _status(e, cl, batch, state, res)
+    elif isinstance(e, CommentEdit):
+        reason = _comment(e, cl, batch, state, writes, res)
     else:
         reason = _resolve(e, state.conflicts[e.conflict_id], cl, batch, eff, state, writes, res)
     if reason:
-        res = {"seq": e.seq, "outcome": "rejected", "reason": reason, "message": REJECTION_REASONS[reason]}
+        kept = {"version": res["version"]} if reason == "version_changed" and "version" in res else {}
+        res = {"seq": e.seq, "outcome": "rejected", "reason": reason, "message": REJECTION_REASONS[reason], **kept}
+    elif isinstance(e, CommentEdit):  # a comment changes no answer: the checklist's version stays
+        pass
     else:
         assert cl is not None
         writes.checklists.add(cid)
@@ -180,12 +205,18 @@ def _status(e: StatusEdit, cl: dict, batch: PushContext, state: BatchState, res:
         seen_version=e.seen_version,
         version=cl["version"],
         open_conflicts=state.open_conflicts.get(cl["id"], 0),
+        comment=e.comment,
+        submitted_by=cl["status_by"] if cl["status"] == "submitted" else "",
     )
     if not d.ok:
+        if d.reason == "version_changed":  # the client shows what changed since the version it saw
+            res["version"] = cl["version"]
         return d.reason
     if e.action == "approve":
         cl["approved_version"] = cl["version"]
-    cl.update(status=d.new_status, status_by=batch.actor.username, status_ms=batch.received, status_comment=e.comment)
+    cl.update(status=d.new_status, status_by=batch.actor.username, status_ms=batch.received, last_action=e.action)
+    if e.action in NEEDS_REASON:  # status_comment is the last return/reopen reason, shown with the status
+        cl["status_comment"] = e.comment.strip()
     cl["version"] += 1
     cl["updated_ms"] = batch.received
     res["status"] = d.new_status
@@ -278,21 +309,22 @@ def _record_conflicts(
 def _resolve(
     e: ResolveEdit, c: dict, cl: dict, batch: PushContext, eff: int, state: BatchState, writes: BatchWrites, res: dict
 ) -> str:
-    if not may_resolve(batch.actor):
-        return "forbidden"
     if c["status"] != "open":
-        return "conflict_closed"
-    if not answer_edit(cl["status"]).ok:
-        return "checklist_locked"
+        return "conflict_closed" if may_resolve(batch.actor) else "forbidden"
     if c["field"] == "value":
         item_type = state.item_types.get(cl["template_id"], {}).get(c["item_key"], "")
         if not valid_value(item_type, e.value):
             return "invalid_value"
         text = dumps(e.value) if e.value is not None else None
+        entered: tuple[str | None, ...] = (c["winner_value"], c["loser_value"])
     else:
         if not valid_note(e.value):
             return "invalid_value"
         text = e.value or ""
+        entered = (c["winner_value"] or "", c["loser_value"] or "")
+    refusal = resolve_refusal(batch.actor, cl["status"], text, entered)
+    if refusal:
+        return refusal
     a = _answer_row(state, cl["id"], c["item_key"])
     _set_field(a, c["field"], FieldState(text, eff, batch.actor.username, batch.device_id, e.seq, a["version"] + 1))
     a["version"] += 1
@@ -304,4 +336,31 @@ def _resolve(
     writes.changes.append((cl["unit_id"], cl["id"], "answer", c["item_key"]))
     writes.changes.append((cl["unit_id"], cl["id"], "conflict", c["id"]))
     res["version"] = a["version"]
+    return ""
+
+
+def _comment(e: CommentEdit, cl: dict, batch: PushContext, state: BatchState, writes: BatchWrites, res: dict) -> str:
+    if not may_comment(batch.actor):
+        return "forbidden"
+    if e.item_key and e.item_key not in state.item_types.get(cl["template_id"], {}):
+        return "not_found"
+    res["comment_id"] = e.comment_id
+    known = state.comments.get(e.comment_id)
+    if known is not None:  # the same comment sent again (another seq): it stands once
+        return "" if known["checklist_id"] == cl["id"] else "comment_id_taken"
+    row = {
+        "id": e.comment_id,
+        "checklist_id": cl["id"],
+        "item_key": e.item_key,
+        "text": e.text,
+        "author": batch.actor.username,
+        "author_role": batch.actor.role,
+        "device_id": batch.device_id,
+        "seq": e.seq,
+        "created_ms": batch.received,
+        "checklist_version": cl["version"],
+    }
+    state.comments[e.comment_id] = row
+    writes.new_comments.append(row)
+    writes.changes.append((cl["unit_id"], cl["id"], "comment", e.comment_id))
     return ""

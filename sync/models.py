@@ -61,6 +61,9 @@ class Checklist(Model):
     status_ms = fields.BigIntField(null=True)
     status_comment = fields.TextField(default="")
     approved_version = fields.BigIntField(null=True)
+    # The last status action applied (submit/return/approve/reopen), null before any: a draft whose last
+    # action was `reopen` is shown as "mở lại" (reopened), with `status_comment` as the reason.
+    last_action = fields.CharField(max_length=16, null=True)
 
     class Meta:
         table = "checklist"
@@ -210,3 +213,24 @@ class Evidence(Model):
 
     class Meta:
         table = "evidence"
+
+
+class ReviewComment(Model):
+    """A comment on one item of a checklist, or on the whole checklist (`item_key` ""), made by a `comment`
+    edit (sync/batch.py). Its id is the client's, so a re-sent comment is the same row. Never changed."""
+
+    id = fields.CharField(primary_key=True, max_length=36)
+    checklist: fields.ForeignKeyRelation[Checklist] = fields.ForeignKeyField(
+        "models.Checklist", related_name="review_comments", on_delete=fields.CASCADE
+    )
+    item_key = fields.CharField(max_length=64, default="")
+    text = fields.TextField()
+    author = fields.CharField(max_length=64)  # username
+    author_role = fields.CharField(max_length=16)
+    device_id = fields.CharField(max_length=36)
+    seq = fields.BigIntField()  # the edit that made it
+    created_ms = fields.BigIntField()  # when the server received it
+    checklist_version = fields.BigIntField()  # the checklist's version when it was made
+
+    class Meta:
+        table = "review_comment"

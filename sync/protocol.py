@@ -201,6 +201,17 @@ class CreateEdit(_Edit):
     period: str = Field(min_length=1, max_length=16)
 
 
+class CommentEdit(_Edit):
+    """A reviewer's (or an official's) comment on one item, or on the whole checklist when `item_key` is
+    "". It changes no answer; `comment_id` is made by the client, so a re-sent comment is the same one."""
+
+    kind: Literal["comment"]
+    comment_id: str = Field(pattern=CHECKLIST_ID_PATTERN)
+    checklist_id: str = Field(min_length=1, max_length=36)
+    item_key: str = Field(default="", max_length=64)
+    text: str = Field(min_length=1, max_length=MAX_NOTE)
+
+
 class MalformedEdit(BaseModel):
     """An edit with a valid seq that breaks the protocol otherwise: rejected `malformed`, kept truncated."""
 
@@ -212,7 +223,7 @@ class MalformedEdit(BaseModel):
     payload: str  # the edit as received, JSON, at most MAX_STORED_PAYLOAD characters
 
 
-EditIn = Annotated[AnswerEdit | StatusEdit | ResolveEdit | CreateEdit, Field(discriminator="kind")]
+EditIn = Annotated[AnswerEdit | StatusEdit | ResolveEdit | CreateEdit | CommentEdit, Field(discriminator="kind")]
 _EDIT = TypeAdapter(EditIn)
 
 
@@ -239,7 +250,7 @@ class PushRequest(BaseModel):
     protocol: int
     device_id: str = Field(min_length=1, max_length=36)
     client_ms: int
-    edits: list[AnswerEdit | StatusEdit | ResolveEdit | CreateEdit | MalformedEdit] = Field(
+    edits: list[AnswerEdit | StatusEdit | ResolveEdit | CreateEdit | CommentEdit | MalformedEdit] = Field(
         max_length=MAX_EDITS_PER_PUSH
     )
 
@@ -326,7 +337,9 @@ def _prefixed(exc: ValidationError, prefix: tuple) -> ValidationError:
     return ValidationError.from_exception_data(exc.title, errors)  # type: ignore[arg-type]
 
 
-def _read_edit(raw: dict, received_ms: int) -> AnswerEdit | StatusEdit | ResolveEdit | CreateEdit | MalformedEdit:
+def _read_edit(
+    raw: dict, received_ms: int
+) -> AnswerEdit | StatusEdit | ResolveEdit | CreateEdit | CommentEdit | MalformedEdit:
     problem, path = json_problem(raw, max_depth=MAX_JSON_DEPTH - 2, max_values=MAX_EDIT_VALUES)
     if not problem:
         try:

@@ -26,11 +26,14 @@ from .protocol import (
 from .rows import (
     SELECT_ANSWERS_OF,
     SELECT_CHECKLISTS,
+    SELECT_COMMENTS,
+    SELECT_COMMENTS_OF,
     SELECT_CONFLICTS,
     SELECT_CONFLICTS_OF,
     answer_out,
     checklist_out,
     chunks,
+    comment_out,
     conflict_out,
     device_refusal,
     fetch_device,
@@ -94,6 +97,7 @@ async def pull_page(user: Any, scope: set[int], device_id: str, cursor: str | No
         "conflicts": [],
         "deleted": [],
         "aliases": [],  # a phone's checklist id -> the checklist it became (sync/create.py): re-key it
+        "comments": [],  # review comments (a `comment` edit), never changed once made
     }
     rows = await fetch(conn, 'SELECT COALESCE(MAX(id), 0) AS m FROM "change"')
     newest = int(rows[0]["m"])
@@ -220,6 +224,9 @@ async def _snapshot_page(conn: Any, scope: set[int], cur: Cursor, limit: int, bo
         aliases: dict[str, list[dict]] = {}
         for r in await fetch_in(conn, SELECT_ALIASES_OF, wanted):
             aliases.setdefault(r["checklist_id"], []).append({"id": r["alias_id"], "checklist_id": r["checklist_id"]})
+        comments: dict[str, list[dict]] = {}
+        for r in await fetch_in(conn, SELECT_COMMENTS_OF, wanted):
+            comments.setdefault(r["checklist_id"], []).append(comment_out(r))
         page = _Page(body)
         for cid in wanted:  # whole checklists only: a checklist is never split across pages
             if page.full():
@@ -232,6 +239,8 @@ async def _snapshot_page(conn: Any, scope: set[int], cur: Cursor, limit: int, bo
                 page.add("conflicts", c)
             for a in aliases.get(cid, []):
                 page.add("aliases", a)
+            for cm in comments.get(cid, []):
+                page.add("comments", cm)
             taken.append(cid)
     if len(ids) > len(taken):
         body.update(cursor=Cursor("s", cur.high, taken[-1], cur.digest).encode(), more=True)
@@ -255,6 +264,8 @@ async def _delta_page(conn: Any, scope: set[int], cur: Cursor, limit: int, body:
     }
     conflict_ids = [r["entity_key"] for r in live if r["entity"] == "conflict"]
     conflicts = {c["id"]: conflict_out(c) for c in await fetch_in(conn, SELECT_CONFLICTS, conflict_ids)}
+    comment_ids = [r["entity_key"] for r in live if r["entity"] == "comment"]
+    comments = {c["id"]: comment_out(c) for c in await fetch_in(conn, SELECT_COMMENTS, comment_ids)}
     page = _Page(body)
     sent: set[tuple[str, Any]] = set()
     high, stopped = cur.high, False
@@ -280,6 +291,8 @@ async def _delta_page(conn: Any, scope: set[int], cur: Cursor, limit: int, body:
             wanted.append(("answers", key, answers.get(key)))
         elif r["entity"] == "conflict":
             wanted.append(("conflicts", r["entity_key"], conflicts.get(r["entity_key"])))
+        elif r["entity"] == "comment":
+            wanted.append(("comments", r["entity_key"], comments.get(r["entity_key"])))
         for kind, key, entity in wanted:
             if entity is not None and (kind, key) not in sent:
                 sent.add((kind, key))

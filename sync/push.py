@@ -34,6 +34,7 @@ from .protocol import (
     MAX_QUARANTINE_PER_USER,
     MIN_PROTOCOL,
     AnswerEdit,
+    CommentEdit,
     CreateEdit,
     MalformedEdit,
     PushRequest,
@@ -45,9 +46,11 @@ from .protocol import (
 )
 from .rows import (
     ANSWER_COLS,
+    COMMENT_COLS,
     CONFLICT_COLS,
     SELECT_ANSWERS_OF,
     SELECT_CHECKLISTS,
+    SELECT_COMMENT_IDS,
     SELECT_CONFLICTS,
     device_refusal,
     fetch_device,
@@ -320,7 +323,9 @@ async def load_batch_state(conn: Any, scope: set[int], edits: list) -> BatchStat
         ):
             open_conflicts[r["checklist_id"]] = r["n"]
     types = await item_types(conn, {c["template_id"] for c in checklists.values()})
-    return BatchState(checklists, answers, conflicts, open_by_field, open_conflicts, types, aliases)
+    comment_ids = [e.comment_id for e in edits if isinstance(e, CommentEdit)]
+    comments = {r["id"]: r for r in await fetch_in(conn, SELECT_COMMENT_IDS, comment_ids)}
+    return BatchState(checklists, answers, conflicts, open_by_field, open_conflicts, types, aliases, comments)
 
 
 async def write_batch(conn: Any, state: BatchState, writes: BatchWrites) -> None:
@@ -342,7 +347,16 @@ async def write_batch(conn: Any, state: BatchState, writes: BatchWrites) -> None
             [[*(a[c] for c in upd), a["id"]] for a in old_rows],
         )
     if writes.checklists:
-        upd = ("status", "version", "status_by", "status_ms", "status_comment", "approved_version", "updated_ms")
+        upd = (
+            "status",
+            "version",
+            "status_by",
+            "status_ms",
+            "status_comment",
+            "approved_version",
+            "updated_ms",
+            "last_action",
+        )
         await execute_many(
             conn,
             f"UPDATE checklist SET {', '.join(c + ' = ?' for c in upd)} WHERE id = ?",
@@ -360,6 +374,12 @@ async def write_batch(conn: Any, state: BatchState, writes: BatchWrites) -> None
             conn,
             f"UPDATE conflict SET {', '.join(k + ' = ?' for k in upd)} WHERE id = ?",
             [[*(c[k] for k in upd), c["id"]] for c in writes.changed_conflicts.values()],
+        )
+    if writes.new_comments:
+        await execute_many(
+            conn,
+            f"INSERT INTO review_comment ({', '.join(COMMENT_COLS)}) VALUES ({in_list(len(COMMENT_COLS))})",
+            [[c[k] for k in COMMENT_COLS] for c in writes.new_comments],
         )
     await execute_many(
         conn,

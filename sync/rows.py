@@ -49,6 +49,7 @@ CHECKLIST_COLS = (
     "updated_ms",
     "created_ms",
     "created_by",
+    "last_action",
 )
 CONFLICT_COLS = (
     "id",
@@ -70,11 +71,33 @@ CONFLICT_COLS = (
     "created_ms",
 )
 
+COMMENT_COLS = (
+    "id",
+    "checklist_id",
+    "item_key",
+    "text",
+    "author",
+    "author_role",
+    "device_id",
+    "seq",
+    "created_ms",
+    "checklist_version",
+)
+
 # SELECTs of whole rows, with one `{in}` marker for `fetch_in`.
 SELECT_CHECKLISTS = f"SELECT {', '.join(CHECKLIST_COLS)} FROM checklist WHERE id IN ({{in}})"
 SELECT_ANSWERS_OF = f"SELECT {', '.join(ANSWER_COLS)} FROM answer WHERE checklist_id IN ({{in}})"
 SELECT_CONFLICTS = f"SELECT {', '.join(CONFLICT_COLS)} FROM conflict WHERE id IN ({{in}})"
 SELECT_CONFLICTS_OF = f"SELECT {', '.join(CONFLICT_COLS)} FROM conflict WHERE checklist_id IN ({{in}})"
+
+SELECT_COMMENT_IDS = "SELECT id, checklist_id FROM review_comment WHERE id IN ({in})"
+# Comments with their author's name (the account's full name, "" if the account is gone).
+_COMMENT_SELECT = (
+    f"SELECT {', '.join('rc.' + c for c in COMMENT_COLS)}, u.full_name AS author_name "
+    'FROM review_comment rc LEFT JOIN "user" u ON u.username = rc.author '
+)
+SELECT_COMMENTS = _COMMENT_SELECT + "WHERE rc.id IN ({in})"
+SELECT_COMMENTS_OF = _COMMENT_SELECT + "WHERE rc.checklist_id IN ({in}) ORDER BY rc.created_ms, rc.id"
 
 _encode_str = json.encoder.encode_basestring  # type: ignore[attr-defined]
 
@@ -174,6 +197,7 @@ def checklist_out(c: dict, codes: dict[int, str]) -> dict:
         "status_ms": c["status_ms"],
         "approved_version": c["approved_version"],
         "updated_ms": c["updated_ms"],
+        "reopened": c["status"] == "draft" and c.get("last_action") == "reopen",
     }
 
 
@@ -216,3 +240,18 @@ def side_value(field: str, text: str | None) -> Any:
     """One side of a conflict as a value: a value conflict keeps JSON text, a note conflict the note itself
     (plain text, which is not JSON: decoding it was the 500 of GET /api/checklists/{id})."""
     return loads(text) if field == "value" else text
+
+
+def comment_out(c: dict) -> dict:
+    return {
+        "id": c["id"],
+        "checklist_id": c["checklist_id"],
+        "item_key": c["item_key"],
+        "text": c["text"],
+        "author": c["author"],
+        "author_name": c.get("author_name") or "",
+        "author_role": c["author_role"],
+        "device_id": c["device_id"],
+        "created_ms": c["created_ms"],
+        "checklist_version": c["checklist_version"],
+    }

@@ -36,6 +36,11 @@ REJECTION_REASONS = {
     # A seq the server already recorded, re-sent with a different edit: the recorded edit stands.
     "duplicate_mismatch": "Thay đổi này mang số thứ tự đã dùng cho một thay đổi khác nên không được áp dụng; nội dung được lưu lại để xem xét.",
     "malformed": "Thay đổi này không đúng định dạng (giá trị quá dài, quá lớn hoặc có ký tự không hợp lệ) nên không được áp dụng; các thay đổi sau vẫn được gửi.",
+    # the review round trip (issue 14): comments and decisions
+    "reason_required": "Trả lại hoặc mở lại phiếu cần ghi rõ lý do.",
+    "own_submission": "Bạn đã nộp phiếu này nên không thể tự duyệt hoặc trả lại; phiếu cần người khác duyệt.",
+    "value_not_entered": "Người duyệt chỉ được chọn một trong các giá trị đã nhập, không được nhập giá trị mới.",
+    "comment_id_taken": "Mã nhận xét này đã được dùng cho nhận xét của một phiếu khác nên nhận xét không được lưu.",
 }
 
 # Refusals of a whole sync request: code -> (HTTP status, message).

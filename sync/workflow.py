@@ -12,6 +12,15 @@
 - Answer edits reach only draft and returned checklists (a returned one goes back to draft); on
   submitted or approved ones they are rejected with `checklist_locked` and kept.
 
+Review rules (issue 14):
+- `return` and `reopen` need a reason (`comment`), else `reason_required`.
+- The user who submitted a checklist may not approve or return it (`own_submission`): an admin, who both
+  edits and decides, cannot approve their own declaration.
+- A decider who is not an editor (a reviewer) settles a conflict only with one of the values that were
+  entered (`value_not_entered`), and may do so while the checklist waits for review (submitted): choosing
+  between what the unit entered is part of reviewing it. Editors may type a new value (draft, returned).
+- Comments (`comment` edits) may be made by any RESOLVER in scope, in any status; they change no answer.
+
 Who may do what comes from the roles in `sync/vocabulary.py` (EDITORS, RESOLVERS, DECIDERS); the reasons
 returned are keys of its REJECTION_REASONS, whose messages the engine sends.
 """
@@ -21,6 +30,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .vocabulary import DECIDERS, EDITORS, RESOLVERS
+
+NEEDS_REASON = ("return", "reopen")
 
 EDITABLE = ("draft", "returned")
 LOCKED = ("submitted", "approved")
@@ -70,8 +81,12 @@ def transition(
     seen_version: int | None,
     version: int,
     open_conflicts: int,
+    comment: str = "",
+    submitted_by: str = "",
 ) -> Decision:
-    """Whether `actor` may apply `action` to a checklist (already known to be in the actor's scope)."""
+    """Whether `actor` may apply `action` to a checklist (already known to be in the actor's scope).
+
+    `submitted_by` is the user who submitted it (the checklist's `status_by` while it is submitted)."""
     if action not in TRANSITIONS:
         return Decision(False, reason="invalid_value")
     sources, target = TRANSITIONS[action]
@@ -84,9 +99,31 @@ def transition(
         return Decision(False, reason="forbidden")
     if status not in sources:
         return Decision(False, reason="bad_transition")
+    if action in ("approve", "return") and status == "submitted" and submitted_by == actor.username:
+        return Decision(False, reason="own_submission")
+    if action in NEEDS_REASON and not comment.strip():
+        return Decision(False, reason="reason_required")
     if action == "approve":
         if seen_version is None or seen_version != version:
             return Decision(False, reason="version_changed")
         if open_conflicts:
             return Decision(False, reason="open_conflicts")
     return Decision(True, new_status=target)
+
+
+def may_comment(actor: Actor) -> bool:
+    return actor.role in RESOLVERS
+
+
+def resolve_refusal(actor: Actor, status: str, value: str | None, entered: tuple[str | None, ...]) -> str:
+    """Why `actor` may not settle a conflict of a checklist in `status` with `value` (canonical text),
+    or "". `entered` are the values the two sides entered."""
+    if not may_resolve(actor):
+        return "forbidden"
+    if actor.role in EDITORS:
+        return "" if answer_edit(status).ok else "checklist_locked"
+    if status not in ("draft", "returned", "submitted"):
+        return "checklist_locked"
+    if value not in entered:
+        return "value_not_entered"
+    return ""

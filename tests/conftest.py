@@ -39,6 +39,7 @@ MUTABLE_TABLES = [
     "login_failure",
     "audit_log",
     "checklist_alias",
+    "review_comment",
 ]
 ALL_TABLES = MUTABLE_TABLES + ["unit_history", "deadline", "template_item", "template", "user", "unit"]
 

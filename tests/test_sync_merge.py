@@ -97,8 +97,8 @@ def test_workflow_rules():
     assert transition(reviewer, 147, "submitted", "approve", **{**kw, "seen_version": 2}).reason == "version_changed"
     assert transition(reviewer, 147, "submitted", "approve", **{**kw, "open_conflicts": 1}).reason == "open_conflicts"
     assert transition(reviewer, 45, "submitted", "approve", **kw).reason == "forbidden"  # not above its own unit
-    assert transition(reviewer, 147, "submitted", "return", **kw).new_status == "returned"
-    assert transition(admin, 147, "approved", "reopen", **kw).new_status == "draft"
+    assert transition(reviewer, 147, "submitted", "return", **kw, comment="Bổ sung").new_status == "returned"
+    assert transition(admin, 147, "approved", "reopen", **kw, comment="Sửa lại").new_status == "draft"
     assert transition(official, 147, "returned", "submit", **kw).new_status == "submitted"
     assert answer_edit("submitted").reason == "checklist_locked"
     assert answer_edit("approved").reason == "checklist_locked"
