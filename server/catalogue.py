@@ -22,7 +22,7 @@ from sync.periods import (
     today_vn,
 )
 from sync.protocol import PROTOCOL_VERSION
-from sync.vocabulary import CHECKLIST_STATUSES, REJECTION_REASONS, ROLES, SYNC_ERRORS
+from sync.vocabulary import CHECKLIST_STATUSES, DECIDERS, EDITORS, REJECTION_REASONS, ROLES, SYNC_ERRORS
 
 __all__ = [
     "CHECKLIST_STATUSES",
@@ -235,10 +235,10 @@ PHONE_MESSAGES = {
     "queue_shown": "Đang hiện {shown} trên {total} phiếu.",
     "queue_empty": "Không có phiếu nào khớp bộ lọc.",
     "queue_units_waiting": "Đơn vị có phiếu chờ duyệt",
-    "filter_unit": "Đơn vị",
-    "filter_template": "Mẫu phiếu",
-    "filter_period": "Kỳ báo cáo",
-    "filter_status": "Trạng thái",
+    "filter_unit": "Theo đơn vị",
+    "filter_template": "Theo mẫu phiếu",
+    "filter_period": "Theo kỳ báo cáo",
+    "filter_status": "Theo trạng thái",
     "filter_all": "Tất cả",
     "deadline_on": "Hạn {date}",
     "deadline_none": "Chưa có hạn",
@@ -253,7 +253,7 @@ PHONE_MESSAGES = {
     "review_change_line": "{old} → {new}",
     "review_change_by": "{who}, {when}",
     "review_conflicts": "Xung đột đang mở",
-    "review_conflict_pick": "Chọn giá trị này",
+    "review_conflict_pick": "Chọn giá trị này làm kết quả",
     "review_evidence": "Minh chứng",
     "review_evidence_none": "Phiếu không có tệp minh chứng.",
     "review_timeline": "Lịch sử",
@@ -276,7 +276,7 @@ PHONE_MESSAGES = {
     "comment_saved": "Đã lưu nhận xét trên máy; sẽ gửi khi có mạng.",
     "comment_empty": "Hãy nhập nội dung nhận xét.",
     "comment_by": "{who} ({role}), {when}",
-    "comment_waiting": "Chờ gửi",
+    "comment_waiting": "Chưa gửi",
     "comment_refused": "Máy chủ từ chối nhận xét này: {reason}",
     "comments_title": "Nhận xét của cấp trên",
     "returned_notice": "Phiếu bị trả lại bởi {who} lúc {when}.",
@@ -284,11 +284,11 @@ PHONE_MESSAGES = {
     "returned_fix": "Sửa các mục có nhận xét rồi nộp lại.",
     "reopened_notice": "Phiếu đã được mở lại bởi {who} lúc {when}.",
     "approved_notice": "Phiếu đã được duyệt (phiên bản {version}).",
-    "timeline_submit": "Nộp phiếu",
-    "timeline_return": "Trả lại",
-    "timeline_approve": "Duyệt",
-    "timeline_reopen": "Mở lại",
-    "timeline_comment": "Nhận xét",
+    "timeline_submit": "Đã nộp phiếu",
+    "timeline_return": "Đã trả lại",
+    "timeline_approve": "Đã duyệt phiếu",
+    "timeline_reopen": "Đã mở lại",
+    "timeline_comment": "Đã nhận xét",
 }
 
 
@@ -310,6 +310,9 @@ def for_client() -> dict:
         # Messages by name, for what the phone checks or meets itself (a login form left empty, no network).
         "messages": {**{name: message for name, (_s, _c, message) in PROBLEMS.items()}, **PHONE_MESSAGES},
         "period_recent": RECENT_PERIODS,  # how many recent periods of each kind a create form offers
+        # Who sees the review queue and who answers items (the phone is role-aware, issue 14).
+        "deciders": list(DECIDERS),
+        "editors": list(EDITORS),
     }
 
 

@@ -18,6 +18,9 @@ export function protocolVersion() { return data.protocol; }
 export function timezone() { return data.timezone; }
 export function statusLabel(code) { return data.checklist_statuses[code] || code; }
 export function roleLabel(code) { return data.roles[code] || code; }
+/** Whether a role decides on the units below (reviewer, admin) or answers items (official, admin). */
+export function isDecider(role) { return (data.deciders || []).includes(role); }
+export function isEditor(role) { return (data.editors || []).includes(role); }
 /** [[code, label], …] in the catalogue's order. */
 export function choices() { return Object.entries(data.choices); }
 export function choiceLabel(code) { return data.choices[code] ?? String(code); }

@@ -1,5 +1,7 @@
 import { api } from "../sync.js";
-import { message, periodLabel, recentPeriods, statusLabel } from "../catalogue.js";
+import { isDecider, isEditor, message, periodLabel, recentPeriods } from "../catalogue.js";
+import { statusText } from "../review.js";
+import { queueSection } from "./queue.js";
 import { failureText, readSyncState } from "../syncstate.js";
 import { h, clear, fmtDateTime, fmtIsoDate, todayVN, progressBar, isAnswered, toast } from "./common.js";
 
@@ -51,7 +53,10 @@ export async function checklistSummaries(store) {
 export async function renderHome(main, ctx) {
   const { store, user } = ctx;
   document.title = "Trang chủ – e-ISO Xã";
-  const summaries = await checklistSummaries(store);
+  // A decider's phone also holds the units below: those are the queue's, "my checklists" are my unit's.
+  const decider = isDecider(user.role);
+  const summaries = (await checklistSummaries(store))
+    .filter((s) => !decider || !user.unit || s.c.unit_id === user.unit.id);
   const state = await readSyncState(store, ctx.syncer);
   const rejected = (await store.rejected()).length;
   const persisted = await store.kvGet("persisted");
@@ -78,6 +83,8 @@ export async function renderHome(main, ctx) {
     h("h2", { id: "h-sync", text: "Đồng bộ" }), ...syncLines,
     h("a", { class: "btn", href: "#/outbox" }, "Xem hàng đợi gửi")));
 
+  if (decider) frag.push(await queueSection(ctx));
+
   const deadlines = await deadlinesFor(store);
   frag.push(h("section", { class: "card", "aria-labelledby": "h-dl" },
     h("h2", { id: "h-dl", text: "Hạn sắp tới" }),
@@ -98,16 +105,18 @@ export async function renderHome(main, ctx) {
       h("a", { class: "cl-link", href: "#/c/" + s.c.id },
         h("span", { class: "cl-title", text: title }),
         h("span", { class: "cl-meta" },
-          h("span", { class: "badge " + s.c.status, text: statusLabel(s.c.status) }),
+          h("span", { class: "badge " + s.c.status, text: statusText(s.c) }),
           " ", periodLabel(s.c.period),
           s.conflicts ? h("span", { class: "badge conflict", text: ` ${s.conflicts} xung đột` }) : null),
         progressBar(s.answered, s.total, "Tiến độ " + title))));
   }
-  frag.push(h("section", { "aria-labelledby": "h-cl" },
-    h("h2", { id: "h-cl", text: "Phiếu của tôi" }),
-    summaries.length ? list : h("p", { class: "muted", text: "Chưa có phiếu nào. Tạo phiếu mới ở dưới." })));
+  if (!decider || summaries.length) {
+    frag.push(h("section", { "aria-labelledby": "h-cl" },
+      h("h2", { id: "h-cl", text: "Phiếu của tôi" }),
+      summaries.length ? list : h("p", { class: "muted", text: "Chưa có phiếu nào. Tạo phiếu mới ở dưới." })));
+  }
 
-  frag.push(await newChecklistForm(ctx));
+  if (isEditor(user.role) || !decider) frag.push(await newChecklistForm(ctx));
   frag.push(h("p", { class: "footer-actions" },
     h("button", { type: "button", class: "btn", onclick: () => ctx.logout() }, "Đăng xuất")));
 
