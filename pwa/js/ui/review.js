@@ -216,5 +216,5 @@ function decisionCard(ctx, c, conflicts) {
     conflicts.length && c.status === "submitted" ? h("p", { class: "notice warn", text: message("review_cannot_approve_conflicts") }) : null,
     buttons.length ? h("div", { class: "field" }, h("label", { for: "decision-reason", text: message("review_reason") }), reason) : null,
     buttons.length ? h("p", { class: "muted", text: message("review_approve_note", { version: c.version || 0 }) }) : null,
-    h("div", { class: "row decide-buttons" }, buttons)));
+    h("div", { class: "row decide-buttons" }, buttons));
 }

@@ -1,0 +1,283 @@
+"""The review round trip on phones, in real Chromium against a real server (issue 14).
+
+A commune fills in and submits a checklist offline, syncs; the district's reviewer (another browser
+context) finds it in the queue, comments on an item and returns it with a reason; the commune's phone
+shows the reason and the comment beside its item after its sync, is fixed and resubmitted; the reviewer
+sees only what changed and approves. An approval made offline and overtaken by the commune's later edit
+is refused by the server and said on the checklist and in the outbox. axe-core and screenshots at 360 px
+on every new screen (tests/screenshots/review-*.png).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.browser_fixtures import (  # noqa: F401 - fixtures
+    axe_check,
+    browser,
+    live_server,
+    login,
+    new_context,
+    playwright_instance,
+    poll,
+    shot,
+    sync_now,
+    wait_synced,
+)
+
+pytestmark = pytest.mark.browser
+
+COMMUNE, REVIEWER = "xa.iatoi", "huyen.iahdrai"
+TEMPLATE = "monthly_report"
+
+
+# ---- set-up through the real API ---------------------------------------------------------------------
+def new_checklist(live_server, period: str) -> str:
+    """A monthly report of the commune for a period no other test uses (POST /api/checklists)."""
+    c = live_server.client(COMMUNE)
+    try:
+        unit_id = c.get("/api/session").json()["user"]["unit"]["id"]
+        template_id = next(t["id"] for t in c.get("/api/templates").json()["templates"] if t["code"] == TEMPLATE)
+        r = c.post("/api/checklists", json={"unit_id": unit_id, "template_id": template_id, "period": period})
+        assert r.status_code == 201, r.text
+        return r.json()["id"]
+    finally:
+        c.close()
+
+
+class ApiPhone:
+    """A user's device speaking the sync protocol over HTTP (for the other side of a scenario)."""
+
+    def __init__(self, live_server, username: str):
+        self.http = live_server.client(username)
+        r = self.http.post("/api/devices", json={"name": "API " + username})
+        assert r.status_code == 201, r.text
+        self.device, self.seq = r.json()["device_id"], 0
+
+    def push(self, *edits: dict) -> list[dict]:
+        out = []
+        for e in edits:
+            self.seq += 1
+            out.append({"seq": self.seq, "device_ms": int(time.time() * 1000), **e})
+        body = {"protocol": 1, "device_id": self.device, "client_ms": int(time.time() * 1000), "edits": out}
+        r = self.http.post("/api/sync/push", json=body)
+        assert r.status_code == 200, r.text
+        return r.json()["results"]
+
+
+def status_of(live_server, cid: str) -> tuple:
+    return live_server.sql("SELECT status, version, approved_version FROM checklist WHERE id = ?", (cid,))[0]
+
+
+# ---- driving the phone -----------------------------------------------------------------------------
+def open_checklist(page, cid: str, selector: str) -> None:
+    page.evaluate("(id) => { location.hash = '#/c/' + id; window.__eiso.refresh(); }", cid)
+    page.wait_for_selector(selector)
+
+
+def fill_required(page, cid: str) -> None:
+    """Every required item through the screen: choices "Có", numbers 3."""
+    items = page.evaluate(
+        """async (id) => {
+        const s = window.__eiso.store; const c = await s.checklist(id);
+        return (await s.template(c.template_id)).items.filter(i => i.required).map(i => [i.key, i.type]);
+    }""",
+        cid,
+    )
+    for key, kind in items:
+        if kind == "choice":
+            page.click(f"label[for='i-{key}-yes']")
+        elif kind == "number":
+            page.fill(f"#i-{key}-input", "3")
+            page.locator(f"#i-{key}-input").blur()
+
+
+def submit(page) -> None:
+    page.click("#submit-btn")
+    page.click("dialog button.primary")  # "Nộp phiếu" in the confirmation
+    page.wait_for_selector("#checklist-status")
+
+
+def resync(page) -> None:
+    sync_now(page)
+    time.sleep(0.3)
+    wait_synced(page)
+
+
+def comment_on(page, item_key: str, text: str) -> None:
+    box = page.locator(f"#r-{item_key} .comment-box")
+    box.locator("summary").click()
+    page.fill(f"#cm-{item_key}", text)
+    box.locator("button[type=submit]").click()
+    page.wait_for_selector(f"#r-{item_key} .comment-text:has-text('{text}')")
+
+
+def outbox_count(page) -> int:
+    return page.evaluate("() => window.__eiso.store.outboxCount()")
+
+
+# ---- the round trip ----------------------------------------------------------------------------------
+def test_commune_and_reviewer_go_round_the_review_on_two_phones(new_context, live_server):
+    cid = new_checklist(live_server, "2025-01")
+    commune_ctx, reviewer_ctx = new_context(), new_context()
+    commune, reviewer = commune_ctx.new_page(), reviewer_ctx.new_page()
+
+    # The commune fills in and submits offline; nothing is lost, it goes when the network is back.
+    login(commune, COMMUNE)
+    wait_synced(commune)
+    commune_ctx.set_offline(True)
+    open_checklist(commune, cid, "#submit-btn")
+    fill_required(commune, cid)
+    submit(commune)
+    assert status_of(live_server, cid)[0] == "draft"
+    commune_ctx.set_offline(False)
+    resync(commune)
+    status, submitted_version, _ = status_of(live_server, cid)
+    assert status == "submitted"
+
+    # The reviewer's home is the queue: the submitted checklist of the commune below, with counts.
+    login(reviewer, REVIEWER)
+    wait_synced(reviewer)
+    reviewer.evaluate("() => window.__eiso.refresh()")
+    row = reviewer.locator(f"#review-queue li[data-checklist-id='{cid}']")
+    row.wait_for()
+    assert "Đã nộp" in row.inner_text()
+    assert "chờ duyệt" in reviewer.inner_text("#queue-counts")
+    axe_check(reviewer, "review queue")
+    shot(reviewer, "review-queue")
+
+    # It opens to the answers; an item comment and a return with a reason, both through the outbox.
+    row.locator("a").click()
+    reviewer.wait_for_selector("#h-decide")
+    assert reviewer.locator("#r-plan_issued .answer-value").inner_text() == "Có"
+    axe_check(reviewer, "review checklist")
+    shot(reviewer, "review-checklist")
+    comment_on(reviewer, "plan_issued", "Chưa thấy số quyết định ban hành kế hoạch.")
+    reviewer.fill("#decision-reason", "Bổ sung số và ngày của quyết định ban hành kế hoạch.")
+    reviewer.click("#return-btn")
+    reviewer.wait_for_selector("#review-status:has-text('trả lại')")
+    resync(reviewer)
+    assert status_of(live_server, cid)[0] == "returned"
+    assert live_server.sql("SELECT item_key, author FROM review_comment WHERE checklist_id = ?", (cid,)) == [
+        ("plan_issued", REVIEWER)
+    ]
+
+    # The commune's phone, after its sync: an editable returned draft, the reason on top, the comment
+    # beside its item.
+    resync(commune)
+    open_checklist(commune, cid, "#returned-notice")
+    assert "Bị trả lại" in commune.inner_text("#checklist-status")
+    assert "Bổ sung số và ngày" in commune.inner_text("#returned-notice")
+    assert "Chưa thấy số quyết định" in commune.inner_text("#i-plan_issued .item-comments")
+    assert commune.locator("#submit-btn").is_enabled()
+    axe_check(commune, "returned checklist")
+    commune.locator("#i-plan_issued").scroll_into_view_if_needed()
+    shot(commune, "review-returned-commune")
+
+    # Fixed and resubmitted.
+    commune.click("label[for='i-plan_issued-partial']")
+    commune.wait_for_function("() => document.querySelector('#i-plan_issued-partial').checked")
+    submit(commune)
+    resync(commune)
+    status, version, _ = status_of(live_server, cid)
+    assert status == "submitted" and version > submitted_version
+
+    # The reviewer sees only what changed since the return, then approves the version on screen.
+    resync(reviewer)
+    open_checklist(reviewer, cid, "#review-changes")
+    changes = reviewer.locator("#review-changes li.change")
+    assert changes.count() == 1
+    assert changes.first.get_attribute("data-item-key") == "plan_issued"
+    assert "Có → Một phần" in changes.first.inner_text()
+    axe_check(reviewer, "review changes")
+    reviewer.locator("#h-changes").scroll_into_view_if_needed()
+    shot(reviewer, "review-changes")
+    reviewer.click("#approve-btn")
+    reviewer.click("dialog button.primary")
+    resync(reviewer)
+    status, _, approved = status_of(live_server, cid)
+    assert (status, approved) == ("approved", version)  # the version the reviewer saw
+
+    # The commune sees it approved.
+    resync(commune)
+    open_checklist(commune, cid, "#checklist-status")
+    assert "Đã duyệt" in commune.inner_text("#checklist-status")
+
+
+def test_an_offline_approval_overtaken_by_a_later_edit_is_refused_and_shown(new_context, live_server):
+    cid = new_checklist(live_server, "2025-02")
+    official = ApiPhone(live_server, COMMUNE)
+    items = official.http.get(f"/api/checklists/{cid}").json()
+    template = official.http.get(f"/api/templates/{items['template_id']}").json()
+    answers = [
+        {"kind": "answer", "checklist_id": cid, "item_key": i["key"], "base_version": 0,
+         "value": "yes" if i["type"] == "choice" else 2}
+        for i in template["items"] if i["required"]
+    ]  # fmt: skip
+    results = official.push(*answers, {"kind": "status", "checklist_id": cid, "action": "submit", "seen_version": 0})
+    assert all(r["outcome"] == "applied" for r in results), results
+    seen = status_of(live_server, cid)[1]
+
+    # The reviewer's phone has the submitted version, goes offline and approves it there.
+    ctx = new_context()
+    page = ctx.new_page()
+    login(page, REVIEWER)
+    wait_synced(page)
+    open_checklist(page, cid, "#approve-btn")
+    ctx.set_offline(True)
+    page.click("#approve-btn")
+    page.click("dialog button.primary")
+    poll(page, "async () => (await window.__eiso.store.outboxCount()) === 1")
+
+    # Meanwhile the province reopens it, the commune edits and resubmits: a later version.
+    admin = ApiPhone(live_server, "admin")
+    r = admin.push({"kind": "status", "checklist_id": cid, "action": "reopen", "seen_version": seen,
+                    "comment": "Mở lại để xã cập nhật số thủ tục mới."})  # fmt: skip
+    assert r[0]["outcome"] == "applied", r
+    r = official.push(
+        {"kind": "answer", "checklist_id": cid, "item_key": "new_tthc_count", "value": 5, "base_version": 0},
+        {"kind": "status", "checklist_id": cid, "action": "submit", "seen_version": 0},
+    )
+    assert [x["outcome"] for x in r] == ["applied", "applied"], r
+    later = status_of(live_server, cid)[1]
+    assert later > seen
+
+    # Back online: the approval is refused (version_changed), said on the checklist and in the outbox.
+    ctx.set_offline(False)
+    resync(page)
+    assert status_of(live_server, cid)[:2] == ("submitted", later)
+    open_checklist(page, cid, ".refused-decision")
+    text = page.inner_text(".refused-decision")
+    assert "Phiếu đã thay đổi kể từ khi bạn xem" in text and f"phiên bản {later}" in text
+    assert "Đã nộp" in page.inner_text("#review-status")
+    axe_check(page, "refused approval")
+    shot(page, "review-refused")
+    page.evaluate("() => { location.hash = '#/outbox'; }")
+    page.wait_for_selector("#h-rej")
+    rejected = page.inner_text("li.rejected")
+    assert "duyệt" in rejected and "Phiếu đã thay đổi" in rejected
+    axe_check(page, "outbox with a refused approval")
+    shot(page, "review-refused-outbox")
+
+
+def test_a_reviewer_queue_filters_and_counts_offline(new_context, live_server):
+    cid = new_checklist(live_server, "2025-03")
+    ctx = new_context()
+    page = ctx.new_page()
+    login(page, REVIEWER)
+    wait_synced(page)
+    ctx.set_offline(True)
+    page.reload()
+    page.wait_for_selector("#h-queue")
+    # Offline, the filters work from the synced data: drafts of the period of this test.
+    page.select_option("#q-status", value="draft")
+    page.wait_for_selector("#q-status option[value='draft'][selected]", state="attached")
+    page.select_option("#q-period", value="2025-03")
+    row = page.locator(f"#review-queue li[data-checklist-id='{cid}']")
+    row.wait_for()
+    assert page.locator("#review-queue li").count() == 1
+    assert "1 trên" in page.inner_text("#queue-shown")
+    axe_check(page, "queue filtered offline")
+    shot(page, "review-queue-filtered")
