@@ -253,6 +253,7 @@ def test_an_offline_approval_overtaken_by_a_later_edit_is_refused_and_shown(new_
     assert "Phiếu đã thay đổi kể từ khi bạn xem" in text and f"phiên bản {later}" in text
     assert "Đã nộp" in page.inner_text("#review-status")
     axe_check(page, "refused approval")
+    page.locator(".refused-decision").scroll_into_view_if_needed()
     shot(page, "review-refused")
     page.evaluate("() => { location.hash = '#/outbox'; }")
     page.wait_for_selector("#h-rej")
@@ -275,6 +276,7 @@ def test_a_reviewer_queue_filters_and_counts_offline(new_context, live_server):
     page.select_option("#q-status", value="draft")
     page.wait_for_selector("#q-status option[value='draft'][selected]", state="attached")
     page.select_option("#q-period", value="2025-03")
+    page.wait_for_selector("#q-period option[value='2025-03'][selected]", state="attached")
     row = page.locator(f"#review-queue li[data-checklist-id='{cid}']")
     row.wait_for()
     assert page.locator("#review-queue li").count() == 1

@@ -75,7 +75,7 @@ export async function renderChecklist(main, ctx, id) {
   if (wholeComments.length) {
     head.push(h("section", { class: "card", id: "checklist-comments", "aria-labelledby": "h-cm-all" },
       h("h2", { id: "h-cm-all", text: message("comments_title") }), commentList(wholeComments),
-      commentForm(ctx, c, "", message("comment_whole"))));
+      commentForm(ctx, c, "", message("comment_whole"), { summary: message("comment_reply") })));
   }
   if (locked) head.push(h("p", { class: "notice", role: "note", text: "Phiếu đã nộp: không sửa được cho đến khi người duyệt trả lại." }));
   if (conflicts.length) head.push(h("p", { class: "notice warn", role: "note", text: `Có ${conflicts.length} xung đột cần chọn giá trị (đánh dấu bên dưới).` }));
@@ -177,7 +177,7 @@ function itemCard(ctx, c, item, answers, conflicts, pending, rejected, locked, u
     item.help ? h("details", { class: "help" }, h("summary", { text: "Hướng dẫn" }), h("p", { text: item.help })) : null,
     a.review_comment ? h("div", { class: "review", role: "note" }, h("strong", { text: "Nhận xét của người duyệt: " }), a.review_comment) : null,
     comments.length ? h("div", { class: "review item-comments", role: "note" }, commentList(comments),
-      commentForm(ctx, c, item.key, message("comment_item", { item: item.label }))) : null,
+      commentForm(ctx, c, item.key, message("comment_item", { item: item.label }), { summary: message("comment_reply") })) : null,
     ...conflictBoxes,
     control,
     h("details", { class: "note", open: a.note ? true : null },

@@ -18,13 +18,14 @@ export function commentList(comments) {
     text: message("comment_refused", { reason: m.rejected_message || reasonText(m.rejected_reason) }) }) : null)));
 }
 
-/** A form that records a comment on `itemKey` ("" = the whole checklist) of checklist `c`. */
-export function commentForm(ctx, c, itemKey, label, { open = false } = {}) {
+/** A form that records a comment on `itemKey` ("" = the whole checklist) of checklist `c`; `label` names
+ * what it is about (read by screen readers), the summary says what to do. */
+export function commentForm(ctx, c, itemKey, label, { open = false, summary = message("comment_write") } = {}) {
   const id = "cm-" + (itemKey || "all");
   const text = h("textarea", { id, rows: "2", maxlength: "4000", class: "comment-input" });
   const button = h("button", { type: "submit", class: "btn small" }, message("comment_add"));
   const form = h("form", { class: "comment-form" },
-    h("label", { for: id, text: label }), text, button);
+    h("label", { for: id, class: "sr-only", text: label }), text, button);
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const body = text.value.trim();
@@ -40,5 +41,5 @@ export function commentForm(ctx, c, itemKey, label, { open = false } = {}) {
     ctx.refresh();
   });
   return h("details", { class: "comment-box", open: open || null },
-    h("summary", { text: label }), form);
+    h("summary", { text: summary }), form);
 }

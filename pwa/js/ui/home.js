@@ -64,6 +64,7 @@ export async function renderHome(main, ctx) {
 
   const frag = [];
   frag.push(h("h1", { text: "Xin chào, " + (user.full_name || user.username) }));
+  if (decider) frag.push(await queueSection(ctx)); // a reviewer's home is the queue
   frag.push(h("section", { class: "card", "aria-labelledby": "h-unit" },
     h("h2", { id: "h-unit", text: "Đơn vị của tôi" }),
     h("p", { class: "unit-name", text: user.unit ? user.unit.name : "" }),
@@ -82,8 +83,6 @@ export async function renderHome(main, ctx) {
   frag.push(h("section", { class: "card", "aria-labelledby": "h-sync" },
     h("h2", { id: "h-sync", text: "Đồng bộ" }), ...syncLines,
     h("a", { class: "btn", href: "#/outbox" }, "Xem hàng đợi gửi")));
-
-  if (decider) frag.push(await queueSection(ctx));
 
   const deadlines = await deadlinesFor(store);
   frag.push(h("section", { class: "card", "aria-labelledby": "h-dl" },

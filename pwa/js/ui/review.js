@@ -62,7 +62,7 @@ export async function renderReview(main, ctx, c, t) {
     t.items.map((item) => answerCard(ctx, c, item, answers.get(item.key), comments.filter((m) => m.item_key === item.key)))));
 
   frag.push(evidenceCard(t, answers));
-  frag.push(timelineCard(timeline, comments, itemLabel));
+  frag.push(timelineCard(c, timeline, comments, itemLabel));
   frag.push(decisionCard(ctx, c, conflicts));
 
   clear(main);
@@ -88,9 +88,10 @@ function changesCard(changes, itemLabel, itemType) {
         x.by || x.at_ms ? h("p", { class: "muted", text: message("review_change_by", { who: x.by || "", when: fmtDateTime(x.at_ms) }) }) : null);
     }))];
   }
-  const since = changes && changes.since !== null && changes.since !== undefined ? changes.since : "—";
+  const known = changes && changes.since !== null && changes.since !== undefined;
   return h("section", { class: "card", "aria-labelledby": "h-changes" },
-    h("h2", { id: "h-changes", text: message("review_changes", { since }) }), ...body);
+    h("h2", { id: "h-changes", text: message("review_changes") }),
+    known ? h("p", { class: "muted", text: message("review_changes_since", { since: changes.since }) }) : null, ...body);
 }
 
 /** A reviewer settles a conflict only by choosing one of the two values that were entered. */
@@ -148,7 +149,7 @@ function evidenceCard(t, answers) {
 }
 
 /** The server's timeline when the phone has fetched it, else what the phone knows: its comments. */
-function timelineCard(timeline, comments, itemLabel) {
+function timelineCard(c, timeline, comments, itemLabel) {
   let events;
   if (timeline && timeline.events.length) {
     events = timeline.events.map((e) => ({
@@ -157,8 +158,15 @@ function timelineCard(timeline, comments, itemLabel) {
       text: e.comment || e.text || "", item: e.item_key ? itemLabel(e.item_key) : "",
     }));
   } else {
+    // Offline before the first fetch: what the synced data tells, the comments and the last status change.
     events = comments.map((m) => ({ kind: "comment", who: m.author_name || m.author, ms: m.created_ms,
       version: m.checklist_version, text: m.text, item: m.item_key ? itemLabel(m.item_key) : "" }));
+    const last = { submitted: "submit", returned: "return", approved: "approve" }[c.status] || (c.reopened ? "reopen" : null);
+    if (last && c.status_ms) {
+      events.push({ kind: last, who: c.status_by, ms: c.status_ms, version: last === "approve" ? c.approved_version : null,
+        text: last === "return" || last === "reopen" ? c.status_comment : "", item: "" });
+    }
+    events.sort((a, b) => (a.ms || 0) - (b.ms || 0));
   }
   const body = events.length
     ? h("ol", { class: "timeline plain" }, events.map((e) => h("li", {},
