@@ -167,6 +167,13 @@ class SyncClient:
             edit["seen_version"] = seen_version
         return self._enqueue(edit)
 
+    def comment(self, checklist_id: str, text: str, item_key: str = "", comment_id: str | None = None) -> int:
+        """A review comment on an item ("" = the whole checklist); its id is made here, once."""
+        import uuid
+
+        edit = {"kind": "comment", "comment_id": comment_id or str(uuid.uuid4()), "checklist_id": checklist_id}
+        return self._enqueue({**edit, "item_key": item_key, "text": text})
+
     def resolve(self, conflict_id: str, value: Any) -> int:
         return self._enqueue({"kind": "resolve", "conflict_id": conflict_id, "value": value})
 

@@ -12,7 +12,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from tortoise import Tortoise
 
-from .api import checklists, deadlines, devices, evidence, session, templates, units, users
+from .api import checklists, deadlines, devices, evidence, review, session, templates, units, users
 from .api import sync as sync_api
 from .config import Settings
 from .db import tortoise_config
@@ -21,6 +21,7 @@ from .errors import error_handlers
 from .limits import BodyLimitMiddleware
 from .pages import checklists as checklist_pages
 from .pages import pwa
+from .pages import review as review_pages
 from .pages import session as session_pages
 from .pages import units as unit_pages
 from .pages import users as user_pages
@@ -60,12 +61,14 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         *sync_api.routes,
         *evidence.routes,
         *users.routes,
+        *review.routes,
         *pwa.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
         *session_pages.routes,
         *unit_pages.routes,
         *checklist_pages.routes,
         *user_pages.routes,
+        *review_pages.routes,
     ]
     app = Starlette(
         routes=routes,

@@ -37,6 +37,8 @@ __all__ = [
     "PROBLEMS",
     "QMS_STATUS_LABELS",
     "REJECTION_REASONS",
+    "REOPENED_LABEL",
+    "REVIEW_EVENT_LABELS",
     "ROLES",
     "ROLE_LABELS",
     "SESSION_END_LABELS",
@@ -83,6 +85,16 @@ UNIT_KIND_LABELS = {
     "commune": "Xã",
     "ward": "Phường",
     "town": "Thị trấn",
+}
+# A draft whose last status action was a reopening reads "Mở lại" (the checklist row's `reopened`).
+REOPENED_LABEL = "Mở lại"
+# The events of a checklist's timeline (GET /api/checklists/{id}/timeline, the desk, the phone).
+REVIEW_EVENT_LABELS = {
+    "submit": "Nộp phiếu",
+    "return": "Trả lại",
+    "approve": "Duyệt",
+    "reopen": "Mở lại",
+    "comment": "Nhận xét",
 }
 CHOICE_LABELS = {"yes": "Có", "no": "Không", "partial": "Một phần", "na": "Không áp dụng"}
 
@@ -162,6 +174,15 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
         "invalid",
         "Khoá chống gửi trùng (Idempotency-Key) phải dài 1–64 ký tự, chỉ gồm chữ, số, '-', '_', '.' hoặc ':'.",
     ),
+    # the review desk and its API (issue 14)
+    "review_status_invalid": (
+        422,
+        "invalid",
+        "Trạng thái lọc không hợp lệ: chọn đang điền, đã nộp, bị trả lại, đã duyệt hoặc tất cả.",
+    ),
+    "review_text_missing": (422, "invalid", "Vui lòng nhập nội dung nhận xét."),
+    "review_reason_missing": (422, "invalid", "Vui lòng ghi lý do trả lại hoặc mở lại phiếu."),
+    "review_action_invalid": (422, "invalid", "Thao tác duyệt không hợp lệ."),
 }
 
 # Why a session ended (Session.ended_reason), as the admin's /users page says it.
@@ -313,6 +334,8 @@ def for_client() -> dict:
         # Messages by name, for what the phone checks or meets itself (a login form left empty, no network).
         "messages": {**{name: message for name, (_s, _c, message) in PROBLEMS.items()}, **PHONE_MESSAGES},
         "period_recent": RECENT_PERIODS,  # how many recent periods of each kind a create form offers
+        "reopened": REOPENED_LABEL,
+        "review_events": REVIEW_EVENT_LABELS,
         # Who sees the review queue and who answers items (the phone is role-aware, issue 14).
         "deciders": list(DECIDERS),
         "editors": list(EDITORS),

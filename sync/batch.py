@@ -108,7 +108,8 @@ def merge_edit(e: Any, batch: PushContext, state: BatchState, writes: BatchWrite
         kept = {"version": res["version"]} if reason == "version_changed" and "version" in res else {}
         res = {"seq": e.seq, "outcome": "rejected", "reason": reason, "message": REJECTION_REASONS[reason], **kept}
     elif isinstance(e, CommentEdit):  # a comment changes no answer: the checklist's version stays
-        pass
+        assert cl is not None
+        res["checklist_version"] = cl["version"]
     else:
         assert cl is not None
         writes.checklists.add(cid)
@@ -347,7 +348,10 @@ def _comment(e: CommentEdit, cl: dict, batch: PushContext, state: BatchState, wr
     res["comment_id"] = e.comment_id
     known = state.comments.get(e.comment_id)
     if known is not None:  # the same comment sent again (another seq): it stands once
-        return "" if known["checklist_id"] == cl["id"] else "comment_id_taken"
+        if known["checklist_id"] != cl["id"]:
+            return "comment_id_taken"
+        res["repeated"] = True  # applied before: nothing new is written (nor audited)
+        return ""
     row = {
         "id": e.comment_id,
         "checklist_id": cl["id"],

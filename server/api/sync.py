@@ -19,7 +19,7 @@ from sync.sql import now_ms
 from .. import auth
 from ..errors import problem, validation_error
 from ..limits import inflate
-from ..services import devices
+from ..services import devices, review
 from . import JSON, check_json, int_param, parse_json_object
 
 _DEVICE_ID = re.compile(r"^[0-9A-Za-z_-]{1,36}$")
@@ -52,6 +52,7 @@ async def push(request: Request) -> JSON:
     await devices.bind(user, await auth.current_session(request), req.device_id)
     scope = await auth.scope_unit_ids(user)
     body = await engine.apply_push(user, scope, req, raw=safe_dumps(data), received_ms=received)
+    await review.audit_push(user, req.device_id, req.edits, body)  # comments and decisions, for the record
     return JSON(body, status_code=409 if body.get("error") else 200)
 
 

@@ -14,10 +14,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from sync.vocabulary import DECIDERS
+
 from ..catalogue import (
     CHECKLIST_STATUS_LABELS,
     CHOICE_LABELS,
     QMS_STATUS_LABELS,
+    REOPENED_LABEL,
     ROLE_LABELS,
     SESSION_END_LABELS,
     UNIT_KIND_LABELS,
@@ -74,6 +77,8 @@ templates.env.globals.update(
     ROLE_LABELS=ROLE_LABELS,
     UNIT_KIND_LABELS=UNIT_KIND_LABELS,
     SESSION_END_LABELS=SESSION_END_LABELS,
+    DECIDERS=DECIDERS,
+    REOPENED_LABEL=REOPENED_LABEL,
 )
 
 
