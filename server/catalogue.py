@@ -244,7 +244,6 @@ PHONE_MESSAGES = {
     "device_unknown": "một máy khác",
     "device_name": "{platform} · đăng ký lúc {when}",
     # The review on the phone (issue 14): the reviewer's queue and checklist, the commune's comments.
-    "status_reopened": "Mở lại",
     "status_pending": "Chờ gửi: {action}",
     "action_submit": "nộp phiếu",
     "action_return": "trả lại",
@@ -308,11 +307,6 @@ PHONE_MESSAGES = {
     "returned_fix": "Sửa các mục có nhận xét rồi nộp lại.",
     "reopened_notice": "Phiếu đã được mở lại bởi {who} lúc {when}.",
     "approved_notice": "Phiếu đã được duyệt (phiên bản {version}).",
-    "timeline_submit": "Đã nộp phiếu",
-    "timeline_return": "Đã trả lại",
-    "timeline_approve": "Đã duyệt phiếu",
-    "timeline_reopen": "Đã mở lại",
-    "timeline_comment": "Đã nhận xét",
 }
 
 

@@ -2,7 +2,7 @@
 // offline), the status a person reads, what changed since the reviewer's last decision, and the server's
 // review data (unit names, deadlines, changes, timeline) cached on the phone for when there is no network.
 import { api } from "./sync.js";
-import { message, statusLabel } from "./catalogue.js";
+import { message, reopenedLabel, statusLabel } from "./catalogue.js";
 
 const REFRESH_MS = 10 * 60 * 1000;
 
@@ -14,7 +14,7 @@ export function statusCode(c) {
 /** The status in the catalogue's words; a decision still in the outbox says so. */
 export function statusText(c) {
   if (c.pending_action) return message("status_pending", { action: actionText(c.pending_action) });
-  return statusCode(c) === "reopened" ? message("status_reopened") : statusLabel(c.status);
+  return statusCode(c) === "reopened" ? reopenedLabel() : statusLabel(c.status);
 }
 
 export function actionText(action) {
@@ -25,11 +25,16 @@ export function actionText(action) {
 const fetched = new Map();
 /** `load()` stored under `key`, at most every 10 minutes and only online; never awaited by a screen that
  * has a cached copy. Resolves to the fresh value or null. */
-export function refreshCached(store, key, load, { force = false } = {}) {
-  const last = fetched.get(key) || 0;
-  if (!navigator.onLine || (!force && Date.now() - last < REFRESH_MS)) return Promise.resolve(null);
-  fetched.set(key, Date.now());
-  return load().then(async (v) => { await store.kvSet(key, v); return v; }).catch(() => { fetched.delete(key); return null; });
+export function refreshCached(store, key, load, { stamp = "" } = {}) {
+  const id = key + "@" + stamp; // a new stamp (a checklist's new version) fetches again at once
+  const last = fetched.get(id) || 0;
+  if (!navigator.onLine || Date.now() - last < REFRESH_MS) return Promise.resolve(null);
+  fetched.set(id, Date.now());
+  return load().then(async (v) => {
+    const before = JSON.stringify((await store.kvGet(key)) ?? null);
+    await store.kvSet(key, v);
+    return before === JSON.stringify(v) ? null : v; // null: nothing new to show
+  }).catch(() => { fetched.delete(id); return null; });
 }
 
 /** {unit_id: {name, parent_name}} of the units in the user's scope (GET /api/units), cached. */
@@ -49,18 +54,12 @@ export function unitText(units, id) {
   return u.parent_name ? `${u.name} (${u.parent_name})` : u.name;
 }
 
-/** {checklist_id: "yyyy-mm-dd"} from the server's queue (GET /api/review/queue), cached; {} until the
- * phone has fetched it once. */
+/** {checklist_id: "yyyy-mm-dd"} from the server's queue (GET /api/review/queue, every status), cached;
+ * {} until the phone has fetched it once. */
 export async function queueDeadlines(store) {
   const load = async () => {
     const out = {};
-    for (const status of ["submitted", "returned", "approved", "draft"]) {
-      const res = await api("GET", "/api/review/queue?status=" + status);
-      for (const q of res.checklists || res.items || res.queue || []) {
-        const due = q.deadline?.due || q.deadline || q.due || null;
-        if (q.id && typeof due === "string") out[q.id] = due;
-      }
-    }
+    for (const q of (await api("GET", "/api/review/queue?status=all")).checklists || []) if (q.due) out[q.id] = q.due;
     return out;
   };
   const fresh = refreshCached(store, "queue_deadlines", load);
@@ -142,15 +141,16 @@ export async function changesSince(store, c) {
 }
 
 /** Fetch the server's changes and timeline of a checklist in the background; `done()` after new data. */
-export function refreshReviewData(store, c, done) {
+export function refreshReviewData(store, c, commentCount, done) {
+  const stamp = `${c.version}:${c.status}:${commentCount}`;
   const changes = refreshCached(store, "changes:" + c.id, async () => {
     const res = await api("GET", `/api/checklists/${c.id}/changes`);
     return { since: res.since ?? null, version: c.version, items: (res.items || res.changes || []).map(changeEntry) };
-  }, { force: true });
+  }, { stamp });
   const timeline = refreshCached(store, "timeline:" + c.id, async () => {
     const res = await api("GET", `/api/checklists/${c.id}/timeline`);
     return { version: c.version, events: res.events || res.timeline || [] };
-  }, { force: true });
+  }, { stamp });
   Promise.all([changes, timeline]).then(([a, b]) => { if (a || b) done(); });
 }
 

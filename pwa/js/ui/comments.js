@@ -36,10 +36,15 @@ export function commentForm(ctx, c, itemKey, label, { open = false, summary = me
       author_name: ctx.user.full_name || ctx.user.username, author_role: ctx.user.role, checklist_version: c.version || 0,
     });
     text.value = "";
+    (ctx.openComments || new Set()).delete(id);
     ctx.syncer.afterEdit();
     toast(message("comment_saved"));
     ctx.refresh();
   });
-  return h("details", { class: "comment-box", open: open || null },
+  // A re-render (sync news) keeps an opened box open.
+  const opened = ctx.openComments || (ctx.openComments = new Set());
+  const box = h("details", { class: "comment-box", open: open || opened.has(id) || null },
     h("summary", { text: summary }), form);
+  box.addEventListener("toggle", () => { if (box.open) opened.add(id); else opened.delete(id); });
+  return box;
 }

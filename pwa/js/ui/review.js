@@ -3,7 +3,7 @@
 // choosing one of the values entered), comments (whole checklist and per item), answers with evidence,
 // the history, and the decisions (return and reopen with a reason, approve naming the version seen).
 // Every comment and decision is an edit in the outbox: it works offline and goes exactly once.
-import { message, periodLabel, reasonText } from "../catalogue.js";
+import { eventLabel, message, periodLabel, reasonText } from "../catalogue.js";
 import {
   actionText, changesSince, refreshReviewData, rememberDecision, statusCode, statusText, unitNames, unitText,
 } from "../review.js";
@@ -23,7 +23,7 @@ export async function renderReview(main, ctx, c, t) {
   const itemLabel = (key) => (t.items.find((i) => i.key === key) || { label: key }).label;
   const itemType = (key) => (t.items.find((i) => i.key === key) || { type: "text" }).type;
   document.title = t.title + " – e-ISO Xã";
-  refreshReviewData(store, c, () => ctx.refresh());
+  refreshReviewData(store, c, comments.length, () => ctx.refresh());
 
   const frag = [
     h("p", { class: "crumb" }, h("a", { href: "#/" }, "← Trang chủ")),
@@ -170,17 +170,12 @@ function timelineCard(c, timeline, comments, itemLabel) {
   }
   const body = events.length
     ? h("ol", { class: "timeline plain" }, events.map((e) => h("li", {},
-      h("strong", { text: timelineWord(e.kind) }),
+      h("strong", { text: eventLabel(e.kind) }),
       h("span", { class: "muted", text: ` · ${e.who} · ${fmtDateTime(e.ms)}` + (e.version !== undefined && e.version !== null ? " · " + message("review_version", { version: e.version }) : "") }),
       e.item ? h("p", { class: "muted", text: e.item }) : null,
       e.text ? h("p", { text: e.text }) : null)))
     : h("p", { class: "muted", text: message("review_timeline_offline") });
   return h("section", { class: "card", "aria-labelledby": "h-tl" }, h("h2", { id: "h-tl", text: message("review_timeline") }), body);
-}
-
-function timelineWord(kind) {
-  return { submit: message("timeline_submit"), return: message("timeline_return"), approve: message("timeline_approve"),
-    reopen: message("timeline_reopen"), comment: message("timeline_comment") }[kind] || kind;
 }
 
 /** Return (a reason), approve (the version on screen), reopen (a reason): each one edit in the outbox. */
