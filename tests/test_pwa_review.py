@@ -283,3 +283,61 @@ def test_a_reviewer_queue_filters_and_counts_offline(new_context, live_server):
     assert "1 trên" in page.inner_text("#queue-shown")
     axe_check(page, "queue filtered offline")
     shot(page, "review-queue-filtered")
+
+
+# ---- the local database: step 3 adds the comments without stranding anything -------------------------
+UPGRADE_EDITS = [
+    {"item_key": "s06_tthc_total", "value": 41},
+    {"item_key": "s06_tthc_in_system", "note": "Đã đưa 38 thủ tục vào hệ thống."},
+]
+
+TO_VERSION_2 = """async (name) => new Promise((resolve, reject) => {
+  // Step 2 as it shipped: the outbox indexed by checklist.
+  const r = indexedDB.open(name, 2);
+  r.onupgradeneeded = () => r.transaction.objectStore("outbox").createIndex("checklist", "checklist_id");
+  r.onsuccess = () => { r.result.close(); resolve(true); };
+  r.onerror = () => reject(r.error);
+})"""
+
+
+def test_an_older_phone_upgrades_to_comments_keeps_its_edits_and_gets_earlier_comments(new_context, live_server):
+    from tests.browser_fixtures import SECOND_OFFICIAL
+    from tests.test_pwa_db_upgrade import MAKE_V1_PHONE, NO_APP_PAGE, RAW_SCHEMA
+
+    # The reviewer comments on the commune's roll-out checklist before the old phone's last pull.
+    with_reviewer = ApiPhone(live_server, REVIEWER)
+    rollout = live_server.sql(
+        "SELECT c.id FROM checklist c JOIN template t ON t.id = c.template_id JOIN unit u ON u.id = c.unit_id "
+        "WHERE t.code = 'rollout' AND u.code = 'KT-147'"
+    )[0][0]
+    comment_id = "5d6c1a2b-3e4f-4a5b-8c6d-7e8f9a0b1c2d"
+    r = with_reviewer.push({"kind": "comment", "comment_id": comment_id, "checklist_id": rollout,
+                            "item_key": "s06_tthc_total", "text": "Ghi rõ tổng số thủ tục của xã."})  # fmt: skip
+    assert r[0]["outcome"] == "applied", r
+
+    # A phone of the version-2 app: its pull saw the comment and dropped it; two edits wait unsent.
+    ctx = new_context()
+    page = ctx.new_page()
+    page.goto(NO_APP_PAGE)
+    made = page.evaluate(MAKE_V1_PHONE, {"username": SECOND_OFFICIAL, "password": live_server.password,
+                                         "edits": UPGRADE_EDITS})  # fmt: skip
+    name = "eiso-u-" + SECOND_OFFICIAL
+    page.evaluate(TO_VERSION_2, name)
+    assert page.evaluate(RAW_SCHEMA, name)["version"] == 2
+
+    # The current app: database at version 3 with comments, both edits sent once, the comment beside its item.
+    page.goto("/app/")
+    page.wait_for_selector("#h-unit")
+    wait_synced(page, timeout=30000)
+    after = page.evaluate(RAW_SCHEMA, name)
+    assert after["version"] == 3 and "comments" in after["stores"]
+    rows = live_server.sql("SELECT seq, item_key FROM edit WHERE device_id = ? ORDER BY seq", (made["device_id"],))
+    assert rows == [(s, e["item_key"]) for s, e in zip(made["seqs"], UPGRADE_EDITS, strict=True)]
+    answers = page.evaluate(
+        "async (id) => Object.fromEntries([...(await window.__eiso.store.answers(id))].map(([k, a]) => [k, a]))",
+        rollout,
+    )
+    assert answers["s06_tthc_total"]["value"] == 41
+    assert answers["s06_tthc_in_system"]["note"] == UPGRADE_EDITS[1]["note"]
+    open_checklist(page, rollout, "#i-s06_tthc_total .item-comments")
+    assert "Ghi rõ tổng số thủ tục" in page.inner_text("#i-s06_tthc_total .item-comments")

@@ -37,8 +37,13 @@ const USER_STEPS = [
   // checklist that left the scope may be dropped). Entries already waiting are indexed as they are.
   (db, tx) => { tx.objectStore("outbox").createIndex("checklist", "checklist_id"); },
   // 3: comments of reviewers and officials (on an item or the whole checklist), by checklist: the ones the
-  // pull brought and the ones made here that wait in the outbox. Nothing older is touched.
-  (db) => { db.createObjectStore("comments", { keyPath: "id" }).createIndex("checklist", "checklist_id"); },
+  // pull brought and the ones made here that wait in the outbox. The pull cursor is forgotten: pages an
+  // older app applied dropped their comments, so the next pull is a snapshot that brings them (the outbox
+  // is untouched, and local values of unsent edits win over the snapshot as always).
+  (db, tx) => {
+    db.createObjectStore("comments", { keyPath: "id" }).createIndex("checklist", "checklist_id");
+    tx.objectStore("kv").delete("cursor");
+  },
 ];
 
 /** idb's `upgrade` callback that runs every step after `oldVersion`. */
