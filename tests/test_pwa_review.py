@@ -114,8 +114,10 @@ def comment_on(page, item_key: str, text: str) -> None:
     page.wait_for_selector(f"#r-{item_key} .comment-text:has-text('{text}')")
 
 
-def outbox_count(page) -> int:
-    return page.evaluate("() => window.__eiso.store.outboxCount()")
+def scroll_to(page, selector: str) -> None:
+    """Scroll in one step in the page (a re-render after sync news may replace the element meanwhile)."""
+    page.wait_for_selector(selector)
+    page.evaluate("(s) => document.querySelector(s).scrollIntoView()", selector)
 
 
 # ---- the round trip ----------------------------------------------------------------------------------
@@ -173,7 +175,7 @@ def test_commune_and_reviewer_go_round_the_review_on_two_phones(new_context, liv
     assert "Chưa thấy số quyết định" in commune.inner_text("#i-plan_issued .item-comments")
     assert commune.locator("#submit-btn").is_enabled()
     axe_check(commune, "returned checklist")
-    commune.locator("#i-plan_issued").scroll_into_view_if_needed()
+    scroll_to(commune, "#i-plan_issued")
     shot(commune, "review-returned-commune")
 
     # Fixed and resubmitted.
@@ -192,7 +194,7 @@ def test_commune_and_reviewer_go_round_the_review_on_two_phones(new_context, liv
     assert changes.first.get_attribute("data-item-key") == "plan_issued"
     assert "Có → Một phần" in changes.first.inner_text()
     axe_check(reviewer, "review changes")
-    reviewer.locator("#h-changes").scroll_into_view_if_needed()
+    scroll_to(reviewer, "#h-changes")
     shot(reviewer, "review-changes")
     reviewer.click("#approve-btn")
     reviewer.click("dialog button.primary")
@@ -253,12 +255,12 @@ def test_an_offline_approval_overtaken_by_a_later_edit_is_refused_and_shown(new_
     assert "Phiếu đã thay đổi kể từ khi bạn xem" in text and f"phiên bản {later}" in text
     assert "Đã nộp" in page.inner_text("#review-status")
     axe_check(page, "refused approval")
-    page.locator(".refused-decision").scroll_into_view_if_needed()
+    scroll_to(page, ".refused-decision")
     shot(page, "review-refused")
     page.evaluate("() => { location.hash = '#/outbox'; }")
     page.wait_for_selector("#h-rej")
     rejected = page.inner_text("li.rejected")
-    assert "duyệt" in rejected and "Phiếu đã thay đổi" in rejected
+    assert "Duyệt" in rejected and "Phiếu đã thay đổi" in rejected
     axe_check(page, "outbox with a refused approval")
     shot(page, "review-refused-outbox")
 
