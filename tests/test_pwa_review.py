@@ -154,6 +154,8 @@ def test_commune_and_reviewer_go_round_the_review_on_two_phones(new_context, liv
     row.locator("a").click()
     reviewer.wait_for_selector("#h-decide")
     assert reviewer.locator("#r-plan_issued .answer-value").inner_text() == "Có"
+    # A reviewer reads answers and never changes them: no answer control on the screen.
+    assert reviewer.locator("main input, main select").count() == 0
     axe_check(reviewer, "review checklist")
     shot(reviewer, "review-checklist")
     comment_on(reviewer, "plan_issued", "Chưa thấy số quyết định ban hành kế hoạch.")
@@ -206,6 +208,17 @@ def test_commune_and_reviewer_go_round_the_review_on_two_phones(new_context, liv
     resync(commune)
     open_checklist(commune, cid, "#checklist-status")
     assert "Đã duyệt" in commune.inner_text("#checklist-status")
+
+    # The province reopens it with a reason: the commune's phone says "Mở lại", why, and lets it edit.
+    admin = ApiPhone(live_server, "admin")
+    r = admin.push({"kind": "status", "checklist_id": cid, "action": "reopen", "seen_version": 0,
+                    "comment": "Cập nhật theo văn bản mới của tỉnh."})  # fmt: skip
+    assert r[0]["outcome"] == "applied", r
+    resync(commune)
+    open_checklist(commune, cid, "#returned-notice")
+    assert commune.inner_text("#checklist-status") == "Mở lại"
+    assert "Cập nhật theo văn bản mới" in commune.inner_text("#returned-notice")
+    assert commune.locator("#submit-btn").is_enabled()
 
 
 def test_an_offline_approval_overtaken_by_a_later_edit_is_refused_and_shown(new_context, live_server):
@@ -343,3 +356,31 @@ def test_an_older_phone_upgrades_to_comments_keeps_its_edits_and_gets_earlier_co
     assert answers["s06_tthc_in_system"]["note"] == UPGRADE_EDITS[1]["note"]
     open_checklist(page, rollout, "#i-s06_tthc_total .item-comments")
     assert "Ghi rõ tổng số thủ tục" in page.inner_text("#i-s06_tthc_total .item-comments")
+
+
+def test_a_reviewer_settles_a_conflict_only_with_a_value_that_was_entered(new_context, live_server):
+    from tests.browser_fixtures import SECOND_OFFICIAL
+
+    cid = new_checklist(live_server, "2025-04")
+    first, second = ApiPhone(live_server, COMMUNE), ApiPhone(live_server, SECOND_OFFICIAL)
+    answer = {"kind": "answer", "checklist_id": cid, "item_key": "plan_issued", "base_version": 0}
+    assert first.push({**answer, "value": "yes"})[0]["outcome"] == "applied"
+    assert second.push({**answer, "value": "no"})[0]["outcome"] == "conflict"
+
+    ctx = new_context()
+    page = ctx.new_page()
+    login(page, REVIEWER)
+    wait_synced(page)
+    open_checklist(page, cid, "#h-conf")
+    box = page.locator("li.conflict")
+    # The two values entered, each with its button; nothing to type a third one with.
+    assert box.locator("button").count() == 2
+    assert box.locator("input, textarea, select").count() == 0
+    axe_check(page, "review conflict")
+    scroll_to(page, "#h-conf")
+    shot(page, "review-conflict")
+    loser = live_server.sql("SELECT loser_value FROM conflict WHERE checklist_id = ?", (cid,))[0][0]
+    box.locator("button").nth(1).click()
+    resync(page)
+    status, value = live_server.sql("SELECT status, resolved_value FROM conflict WHERE checklist_id = ?", (cid,))[0]
+    assert (status, value) == ("resolved", loser)
