@@ -108,7 +108,7 @@ function conflictsCard(ctx, c, conflicts, itemLabel, itemType) {
       const type = x.field === "note" ? "text" : itemType(x.item_key);
       const side = (value, who, ms) => h("li", {},
         h("span", { class: "cv-value", text: valueText(value, type) }),
-        h("span", { class: "muted", text: ` · ${who}, ${fmtDateTime(ms)} ` }),
+        h("span", { class: "muted", text: ` ${who}, ${fmtDateTime(ms)} ` }),
         h("button", { type: "button", class: "btn small", disabled: x.status !== "open" || null, onclick: () => resolve(x, value) },
           message("review_conflict_pick")));
       return h("li", { class: "conflict", dataset: { conflictId: x.id } },
