@@ -384,3 +384,20 @@ def test_a_reviewer_settles_a_conflict_only_with_a_value_that_was_entered(new_co
     resync(page)
     status, value = live_server.sql("SELECT status, resolved_value FROM conflict WHERE checklist_id = ?", (cid,))[0]
     assert (status, value) == ("resolved", loser)
+
+
+def test_an_admin_reviews_a_commune_checklist_and_can_still_answer_it(new_context, live_server):
+    cid = new_checklist(live_server, "2025-05")
+    ctx = new_context()
+    page = ctx.new_page()
+    login(page, "admin")
+    wait_synced(page)
+    page.wait_for_selector("#h-queue")  # a decider's home starts with the queue
+    open_checklist(page, cid, "#h-decide")
+    assert page.locator("main input[type=radio]").count() == 0
+    page.click(f"a[href='#/c/{cid}/edit']")
+    page.wait_for_selector("#submit-btn")
+    page.click("label[for='i-plan_issued-na']")
+    resync(page)
+    value = live_server.sql("SELECT value FROM answer WHERE checklist_id = ? AND item_key = 'plan_issued'", (cid,))
+    assert value == [('"na"',)]

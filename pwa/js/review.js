@@ -123,7 +123,8 @@ export async function rememberDecision(store, c) {
  */
 export async function changesSince(store, c) {
   const server = await store.kvGet("changes:" + c.id);
-  if (server && server.version === c.version) return server;
+  // since 0: the server knows no earlier decision or submission, so every answer would read as new.
+  if (server && server.version === c.version && server.since) return server;
   const decided = await store.kvGet("decided:" + c.id);
   if (!decided) return null;
   const items = [];

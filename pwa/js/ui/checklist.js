@@ -32,7 +32,9 @@ export async function renderChecklist(main, ctx, id) {
     return;
   }
   // A unit below, seen by its reviewer: the review screen (answers read-only, comments, decisions).
-  if (isDecider(ctx.user.role) && (!ctx.user.unit || c.unit_id !== ctx.user.unit.id)) {
+  // (An admin, who also answers, reaches the form through "#/c/<id>/edit".)
+  const editing = location.hash.endsWith("/edit");
+  if (isDecider(ctx.user.role) && (!ctx.user.unit || c.unit_id !== ctx.user.unit.id) && !editing) {
     await renderReview(main, ctx, c, t);
     return;
   }

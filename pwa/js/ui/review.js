@@ -3,7 +3,7 @@
 // choosing one of the values entered), comments (whole checklist and per item), answers with evidence,
 // the history, and the decisions (return and reopen with a reason, approve naming the version seen).
 // Every comment and decision is an edit in the outbox: it works offline and goes exactly once.
-import { eventLabel, message, periodLabel, reasonText } from "../catalogue.js";
+import { eventLabel, isEditor, message, periodLabel, reasonText } from "../catalogue.js";
 import {
   actionText, changesSince, refreshReviewData, rememberDecision, statusCode, statusText, unitNames, unitText,
 } from "../review.js";
@@ -33,6 +33,8 @@ export async function renderReview(main, ctx, c, t) {
       " ", periodLabel(c.period), " · ", message("review_version", { version: c.version || 0 })),
     h("p", { class: "unit-name", text: message("review_unit", { unit: unitText(units, c.unit_id) }) }),
   ];
+  // An admin also answers items: the same checklist's form is one tap away.
+  if (isEditor(ctx.user.role)) frag.push(h("p", {}, h("a", { class: "btn", href: `#/c/${id}/edit` }, message("review_edit_answers"))));
   if (c.status !== "draft" && c.status_by) {
     const line = c.status === "submitted" ? message("review_submitted_by", { who: c.status_by, when: fmtDateTime(c.status_ms) })
       : c.status === "returned" ? message("returned_notice", { who: c.status_by, when: fmtDateTime(c.status_ms) })
