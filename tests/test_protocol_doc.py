@@ -6,7 +6,7 @@ The doc's convention (its section "Reading the examples"):
   the `Cookie: eiso_session=…` header names whose session sends it (the value a login example set);
 - the ```` ```http response ```` block after it is what the server must answer: the status, then the
   complete JSON body (same keys, same values) except values that vary from run to run:
-  - ids (`id`, `device_id`, `checklist_id`, `conflict_id`, `unit_id`, `template_id`), `cursor` and
+  - ids (`id`, `device_id`, `winner_device`, `loser_device`, `checklist_id`, `conflict_id`, `unit_id`, `template_id`), `cursor` and
     `next`: the first time the doc shows one, the test learns the real value; every later use of the
     doc's value (in a body, a path or a query string) means that real value;
   - times: a key ending in `_ms` holds an integer (or null where the doc has null);
@@ -36,7 +36,20 @@ from tests.conftest import template_id, unit_id
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "sync-protocol.md"
 BLOCK = re.compile(r"^```http (request|response)([^\n]*)\n(.*?)^```", re.S | re.M)
-BIND_KEYS = {"id", "device_id", "checklist_id", "conflict_id", "unit_id", "template_id", "cursor", "next"}
+BIND_KEYS = {
+    "id",
+    "device_id",
+    "winner_device",
+    "loser_device",
+    "checklist_id",
+    "conflict_id",
+    "unit_id",
+    "template_id",
+    "cursor",
+    "next",
+}
+# Objects keyed by ids (device id -> name): their keys are the doc's ids, read as the real ones.
+KEYED_BY_ID = {"devices"}
 UNORDERED = {"answers", "conflicts", "deleted", "my_rejected"}
 ANY = "…"
 
@@ -137,6 +150,8 @@ def match(expected: Any, actual: Any, bound: dict, where: str, key: str = "") ->
         return [] if ok else [f"{where}: expected a time in ms, got {actual!r}"]
     if expected == ANY:
         return [] if isinstance(actual, str) else [f"{where}: expected a string, got {actual!r}"]
+    if key in KEYED_BY_ID and isinstance(expected, dict):
+        expected = {bound.get(("str", k), k): v for k, v in expected.items()}
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
             return [f"{where}: expected an object, got {actual!r}"]

@@ -38,7 +38,10 @@ async def test_no_pydantic_english_reaches_the_client(login):
         {},
         {"protocol": 1, "device_id": device, "client_ms": 0, "edits": [{"kind": "nope"}]},
         {"protocol": 1, "device_id": device, "client_ms": 0, "edits": "none"},
-        {"protocol": 1, "device_id": device, "client_ms": 0, "edits": [{"kind": "answer", "seq": 1}]},
+        # a seq sent as a string: the edit cannot be recorded, so the whole request is refused (an edit with
+        # a valid seq that is wrong otherwise is rejected `malformed` on its own, and the rest applies)
+        {"protocol": 1, "device_id": device, "client_ms": 0, "edits": [{"kind": "answer", "seq": "1"}]},
+        {"protocol": "1", "device_id": device, "client_ms": 0, "edits": []},
     ]
     for body in bodies:
         r = await xa.post("/api/sync/push", json=body)
