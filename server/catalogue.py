@@ -90,11 +90,11 @@ UNIT_KIND_LABELS = {
 REOPENED_LABEL = "Mở lại"
 # The events of a checklist's timeline (GET /api/checklists/{id}/timeline, the desk, the phone).
 REVIEW_EVENT_LABELS = {
-    "submit": "Nộp phiếu",
-    "return": "Trả lại",
-    "approve": "Duyệt",
-    "reopen": "Mở lại",
-    "comment": "Nhận xét",
+    "submit": "Đã nộp phiếu",
+    "return": "Đã trả lại phiếu",
+    "approve": "Đã duyệt phiếu",
+    "reopen": "Đã mở lại phiếu",
+    "comment": "Đã nhận xét",
 }
 CHOICE_LABELS = {"yes": "Có", "no": "Không", "partial": "Một phần", "na": "Không áp dụng"}
 

@@ -150,4 +150,39 @@ async def test_reopen_with_a_reason_reads_as_reopened(device, login):
     assert r.status_code == 303
     page = (await rev.get(f"/review/{cid}")).text
     assert "Mở lại" in page and "Lý do: Sai số liệu" in page
-    assert [e for e in ("Nộp phiếu", "Duyệt", "Mở lại") if e in page] == ["Nộp phiếu", "Duyệt", "Mở lại"]
+    timeline = page[page.index('id="h-timeline"') :]
+    at = [timeline.index(e) for e in ("Đã nộp phiếu", "Đã duyệt phiếu", "Đã mở lại phiếu")]
+    assert at == sorted(at)  # in the order they happened
+
+
+async def test_the_communes_checklist_page_shows_the_reason_and_the_comments(device, login):
+    cid, _a = await _submitted(device)
+    rev = await login("huyen.iahdrai")
+    page = (await rev.get(f"/review/{cid}")).text
+    form = {
+        "comment_id": _hidden(page, "comment_id")[0],
+        "item_key": "c4_2_interested_parties",
+        "text": "Thiếu danh sách.",
+    }
+    await rev.post(f"/review/{cid}/comment", data=form, headers=ORIGIN)
+    await rev.post(f"/review/{cid}/decide", data={"action": "return", "comment": "Bổ sung mục 4.2"}, headers=ORIGIN)
+    off = await login("xa.iatoi")
+    shown = (await off.get(f"/checklists/{cid}")).text
+    assert "Bị trả lại" in shown and "Lý do: Bổ sung mục 4.2" in shown and "Thiếu danh sách." in shown
+    assert f'href="/review/{cid}"' not in shown  # no desk for the commune
+    assert f'href="/review/{cid}"' in (await rev.get(f"/checklists/{cid}")).text
+
+
+async def test_evidence_shows_as_links_with_a_thumbnail_for_images(device, login):
+    from tests.sync_fixtures import make_checklist as make
+
+    cid = await make("KT-147", "rollout")
+    a = await device("xa.iatoi")
+    ref = {"sha256": "ab" * 32, "name": "bao-cao-thuc-trang.jpg", "size": 1200, "mime": "image/jpeg"}
+    pdf = {"sha256": "cd" * 32, "name": "ke-hoach.pdf", "size": 3400, "mime": "application/pdf"}
+    a.edit_answer(cid, "s02_gap_report", [ref, pdf])
+    a.set_status(cid, "submit")
+    await a.sync()
+    page = (await (await login("huyen.iahdrai")).get(f"/review/{cid}")).text
+    assert f'<a href="/api/evidence/{ref["sha256"]}"><img src="/api/evidence/{ref["sha256"]}"' in page
+    assert f'<a href="/api/evidence/{pdf["sha256"]}">ke-hoach.pdf</a>' in page

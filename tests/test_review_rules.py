@@ -251,3 +251,45 @@ async def test_an_official_may_still_type_a_new_value_to_settle_a_conflict(devic
     a.resolve(conflict_id, "partial")
     assert [(x["outcome"], x["reason"]) for x in await a.push()] == [("applied", "")]
     assert await Edit.filter(kind="resolve", outcome="applied").count() == 1
+
+
+async def test_the_tree_is_data_a_province_reviewer_decides_for_a_commune_directly_below(device, login):
+    """Two-level local government: a commune straight under the province, reviewed by the province."""
+    from server.auth import hash_password
+    from server.models import Unit, User
+    from tests.conftest import DEMO_PASSWORD, MUTABLE_TABLES, wipe
+    from tests.sync_fixtures import PERIODS
+
+    province = await Unit.get(code="KT")
+    commune = await Unit.create(
+        code="T2-X", kind="commune", level=1, parent=province, source_name="Xã Mới", name="Xã Mới", name_folded="xa moi"
+    )
+    pw = hash_password(DEMO_PASSWORD)
+    await User.create(username="t2.official", role="official", unit=commune, password_hash=pw)
+    await User.create(username="t2.reviewer", role="reviewer", unit=province, password_hash=pw)
+    try:
+        from server.services.checklists import create_checklist
+        from tests.conftest import template_id
+
+        cid = (
+            await create_checklist(
+                commune.id, await template_id("self_assessment"), PERIODS["self_assessment"], "admin"
+            )
+        ).id
+        a = await device("t2.official")
+        a.edit_answer(cid, "c4_1_context", "yes")
+        a.set_status(cid, "submit")
+        await a.sync()
+        rev = await login("t2.reviewer")
+        queue = (await rev.get("/api/review/queue")).json()
+        assert [c["id"] for c in queue["checklists"]] == [cid]
+        r = await device("t2.reviewer")
+        await r.sync()
+        r.set_status(cid, "approve", seen_version=r.checklist(cid)["version"])
+        assert [(x["outcome"], x["reason"]) for x in await r.push()] == [("applied", "")]
+        # the commune's own official is not above it
+        assert (await (await login("t2.official")).get("/api/review/queue")).status_code == 403
+    finally:
+        await wipe(MUTABLE_TABLES)
+        await User.filter(username__in=("t2.official", "t2.reviewer")).delete()
+        await commune.delete()

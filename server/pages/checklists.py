@@ -6,8 +6,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from sync.vocabulary import DECIDERS
+
 from ..errors import ApiError, parse_int, problem
-from ..services import checklists
+from ..services import checklists, review
 from . import user_or_login
 from .render import render
 from .units import page_unit_id, unit_page
@@ -18,6 +20,9 @@ async def checklist_page(request: Request) -> Response:
     if redirect:
         return redirect
     detail = await checklists.get_checklist(user, request.path_params["checklist_id"])
+    comments_by_item: dict[str, list] = {}
+    for cm in await review.comments_of(detail.checklist.id):  # the reviewer's words beside each item
+        comments_by_item.setdefault(cm.item_key, []).append(cm)
     return render(
         request,
         "checklist.html",
@@ -32,6 +37,9 @@ async def checklist_page(request: Request) -> Response:
             "conflicts": detail.conflicts,
             "conflicts_by_item": detail.conflicts_by_item(),
             "progress": detail.progress,
+            "comments_by_item": comments_by_item,
+            "reopened": detail.checklist.status == "draft" and detail.checklist.last_action == "reopen",
+            "may_review": user.role in DECIDERS and detail.checklist.unit_id != user.unit_id,  # type: ignore[attr-defined]
         },
     )
 
