@@ -280,6 +280,7 @@ PHONE_MESSAGES = {
     "review_timeline": "Lịch sử",
     "review_timeline_offline": "Cần có mạng một lần để tải lịch sử của phiếu này.",
     "review_decide": "Quyết định",
+    "outbox_decision": "Quyết định “{action}”",
     "review_edit_answers": "Sửa câu trả lời (quản trị)",
     "review_return": "Trả lại",
     "review_approve": "Duyệt phiếu",

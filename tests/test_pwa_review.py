@@ -273,7 +273,7 @@ def test_an_offline_approval_overtaken_by_a_later_edit_is_refused_and_shown(new_
     page.evaluate("() => { location.hash = '#/outbox'; }")
     page.wait_for_selector("#h-rej")
     rejected = page.inner_text("li.rejected")
-    assert "Duyệt" in rejected and "Phiếu đã thay đổi" in rejected
+    assert "Quyết định “duyệt”" in rejected and "Phiếu đã thay đổi" in rejected
     axe_check(page, "outbox with a refused approval")
     shot(page, "review-refused-outbox")
 

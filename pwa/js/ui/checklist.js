@@ -1,5 +1,5 @@
 import { prepareFile } from "../evidence.js";
-import { choices, eventLabel, isDecider, message, periodLabel, reasonText } from "../catalogue.js";
+import { choices, isDecider, message, periodLabel, reasonText } from "../catalogue.js";
 import { statusCode, statusText } from "../review.js";
 import { commentForm, commentList } from "./comments.js";
 import { renderReview } from "./review.js";
@@ -98,7 +98,7 @@ export async function renderChecklist(main, ctx, id) {
       comments.filter((m) => m.item_key === item.key)))));
 
   const missing = t.items.filter((i) => i.required && !isAnswered(answers.get(i.key)?.value));
-  const submit = h("button", { type: "button", class: "btn primary wide", id: "submit-btn", disabled: locked }, eventLabel("submit"));
+  const submit = h("button", { type: "button", class: "btn primary wide", id: "submit-btn", disabled: locked }, "Nộp phiếu");
   submit.addEventListener("click", async () => {
     const answersNow = await store.answers(id);
     const miss = t.items.filter((i) => i.required && !isAnswered(answersNow.get(i.key)?.value));
@@ -118,7 +118,7 @@ export async function renderChecklist(main, ctx, id) {
       title: "Nộp phiếu?",
       body: [`Bạn sắp nộp “${t.title}” (${periodLabel(c.period)}) cho cấp trên xem xét.`,
         "Sau khi nộp, phiếu không sửa được cho đến khi người duyệt trả lại. Nếu đang không có mạng, phiếu sẽ được nộp khi có mạng."],
-      buttons: [{ label: "Huỷ", value: null }, { label: eventLabel("submit"), value: "submit", primary: true }],
+      buttons: [{ label: "Huỷ", value: null }, { label: "Nộp phiếu", value: "submit", primary: true }],
     });
     if (choice !== "submit") return;
     const fresh = await store.checklist(id);

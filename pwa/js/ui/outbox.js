@@ -1,9 +1,10 @@
-import { eventLabel, message, periodLabel, reasonText } from "../catalogue.js";
+import { message, periodLabel, reasonText } from "../catalogue.js";
 import { failureText, readSyncState, retryText } from "../syncstate.js";
 import { conflictWho } from "./checklist.js";
+import { actionText } from "../review.js";
 import { h, clear, fmtDateTime, fmtSize, valueText, toast } from "./common.js";
 
-const KIND = { answer: "Trả lời", status: "Nộp / trạng thái", resolve: "Xử lý xung đột", create: "Tạo phiếu" };
+const KIND = { answer: "Trả lời", status: "Nộp / trạng thái", resolve: "Xử lý xung đột", create: "Tạo phiếu", comment: "Nhận xét" };
 
 async function itemLabel(store, checklistId, key) {
   const c = await store.checklist(checklistId);
@@ -88,8 +89,8 @@ export async function renderOutbox(main, ctx) {
     const dismiss = h("button", { type: "button", class: "btn small" }, "Đã hiểu, ẩn đi");
     dismiss.addEventListener("click", async () => { await store.dismissRejected(r.id); ctx.refresh(); });
     rejItems.push(h("li", { class: "rejected" },
-      h("p", {}, h("strong", { text: r.kind === "status" ? eventLabel(r.action || r.edit?.action)
-        : r.kind === "comment" ? eventLabel("comment") : KIND[r.kind] || r.kind }),
+      h("p", {}, h("strong", { text: r.kind === "status" ? message("outbox_decision", { action: actionText(r.action || r.edit?.action) })
+        : KIND[r.kind] || r.kind }),
         " · ", info.title, info.label ? " · " + info.label : ""),
       r.kind === "comment" && r.edit ? h("p", { class: "muted", text: r.edit.text }) : null,
       r.version ? h("p", { class: "muted", text: message("review_refused_version", { version: r.version }) }) : null,
@@ -120,8 +121,8 @@ export async function renderOutbox(main, ctx) {
     const info = await itemLabel(store, e.checklist_id, e.item_key);
     const what = e.kind === "answer"
       ? ("value" in e ? valueText(e.value, info.type) : "Ghi chú: " + (e.note || "(trống)"))
-      : e.kind === "status" ? eventLabel(e.action) + (e.comment ? ": " + e.comment : "")
-      : e.kind === "comment" ? eventLabel("comment") + ": " + e.text
+      : e.kind === "status" ? message("outbox_decision", { action: actionText(e.action) }) + (e.comment ? ": " + e.comment : "")
+      : e.kind === "comment" ? KIND.comment + ": " + e.text
       : e.kind === "create" ? "Tạo phiếu " + periodLabel(e.period) : "Chọn: " + valueText(e.value, info.type);
     waitItems.push(h("li", {}, h("span", { text: `${info.label || info.title}` }), h("span", { class: "muted", text: " → " + what + " · " + fmtDateTime(e.device_ms) })));
   }
