@@ -180,9 +180,13 @@ def test_commune_and_reviewer_go_round_the_review_on_two_phones(new_context, liv
     scroll_to(commune, "#i-plan_issued")
     shot(commune, "review-returned-commune")
 
-    # Fixed and resubmitted.
+    # Fixed, answered beside the comment (an official may reply), and resubmitted.
     commune.click("label[for='i-plan_issued-partial']")
     commune.wait_for_function("() => document.querySelector('#i-plan_issued-partial').checked")
+    commune.locator("#i-plan_issued .comment-box summary").click()
+    commune.fill("#cm-plan_issued", "Đã ghi số 12/QĐ-UBND vào ghi chú.")
+    commune.locator("#i-plan_issued .comment-form button[type=submit]").click()
+    commune.wait_for_selector("#i-plan_issued .comment-text:has-text('12/QĐ-UBND')")
     submit(commune)
     resync(commune)
     status, version, _ = status_of(live_server, cid)
@@ -191,6 +195,7 @@ def test_commune_and_reviewer_go_round_the_review_on_two_phones(new_context, liv
     # The reviewer sees only what changed since the return, then approves the version on screen.
     resync(reviewer)
     open_checklist(reviewer, cid, "#review-changes")
+    assert "12/QĐ-UBND" in reviewer.inner_text("#r-plan_issued .comments")  # the commune's reply
     changes = reviewer.locator("#review-changes li.change")
     assert changes.count() == 1
     assert changes.first.get_attribute("data-item-key") == "plan_issued"
