@@ -69,21 +69,22 @@ export async function queueDeadlines(store) {
 /**
  * The reviewer's queue: checklists of the units below (not the reviewer's own unit), oldest deadline
  * first (a checklist without a known deadline goes by its period, older first), then the oldest
- * submission. Each entry: {c, t, unit, deadline, status, conflicts, comments}.
+ * submission. Each entry: {c, t, unit, deadline, status, conflicts}.
  */
 export async function reviewQueue(store, user) {
   const own = user.unit ? user.unit.id : null;
-  const [units, deadlines, conflicts, comments] = await Promise.all([
-    unitNames(store), queueDeadlines(store), store.conflicts(), store.comments(),
+  const [units, deadlines, conflicts, templates, checklists] = await Promise.all([
+    unitNames(store), queueDeadlines(store), store.conflicts(), store.templates(), store.checklists(),
   ]);
+  const byId = new Map(templates.map((t) => [t.id, t]));
+  const open = new Map();
+  for (const x of conflicts) open.set(x.checklist_id, (open.get(x.checklist_id) || 0) + 1);
   const out = [];
-  for (const c of await store.checklists()) {
+  for (const c of checklists) {
     if (c.unit_id === own) continue;
     out.push({
-      c, t: await store.template(c.template_id), unit: unitText(units, c.unit_id),
-      deadline: deadlines[c.id] || null, status: statusCode(c),
-      conflicts: conflicts.filter((x) => x.checklist_id === c.id).length,
-      comments: comments.filter((m) => m.checklist_id === c.id).length,
+      c, t: byId.get(c.template_id), unit: unitText(units, c.unit_id),
+      deadline: deadlines[c.id] || null, status: statusCode(c), conflicts: open.get(c.id) || 0,
     });
   }
   const key = (e) => [e.deadline || "9999-99-99", periodKey(e.c.period), e.c.status_ms || 0];

@@ -34,8 +34,8 @@ function refreshOnce(store, key, load) {
   return load().then(async (v) => { await store.kvSet(key, v); return v; }).catch(() => null);
 }
 
-export async function checklistSummaries(store) {
-  const list = await store.checklists();
+export async function checklistSummaries(store, keep = () => true) {
+  const list = (await store.checklists()).filter(keep);
   const answers = await store.allAnswers();
   const conflicts = await store.conflicts();
   const out = [];
@@ -55,8 +55,7 @@ export async function renderHome(main, ctx) {
   document.title = "Trang chủ – e-ISO Xã";
   // A decider's phone also holds the units below: those are the queue's, "my checklists" are my unit's.
   const decider = isDecider(user.role);
-  const summaries = (await checklistSummaries(store))
-    .filter((s) => !decider || !user.unit || s.c.unit_id === user.unit.id);
+  const summaries = await checklistSummaries(store, (c) => !decider || !user.unit || c.unit_id === user.unit.id);
   const state = await readSyncState(store, ctx.syncer);
   const rejected = (await store.rejected()).length;
   const persisted = await store.kvGet("persisted");
