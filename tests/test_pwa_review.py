@@ -159,13 +159,17 @@ def test_commune_and_reviewer_go_round_the_review_on_two_phones(new_context, liv
     axe_check(reviewer, "review checklist")
     shot(reviewer, "review-checklist")
     comment_on(reviewer, "plan_issued", "Chưa thấy số quyết định ban hành kế hoạch.")
+    reviewer.fill("#cm-all", "Nhìn chung đầy đủ, chỉ cần bổ sung một mục.")
+    reviewer.locator("#cm-all").locator("xpath=..").locator("button[type=submit]").click()
+    reviewer.wait_for_selector(".comment-text:has-text('Nhìn chung đầy đủ')")
     reviewer.fill("#decision-reason", "Bổ sung số và ngày của quyết định ban hành kế hoạch.")
     reviewer.click("#return-btn")
     reviewer.wait_for_selector("#review-status:has-text('trả lại')")
     resync(reviewer)
     assert status_of(live_server, cid)[0] == "returned"
-    assert live_server.sql("SELECT item_key, author FROM review_comment WHERE checklist_id = ?", (cid,)) == [
-        ("plan_issued", REVIEWER)
+    assert sorted(live_server.sql("SELECT item_key, author FROM review_comment WHERE checklist_id = ?", (cid,))) == [
+        ("", REVIEWER),
+        ("plan_issued", REVIEWER),
     ]
 
     # The commune's phone, after its sync: an editable returned draft, the reason on top, the comment
@@ -175,6 +179,7 @@ def test_commune_and_reviewer_go_round_the_review_on_two_phones(new_context, liv
     assert "Bị trả lại" in commune.inner_text("#checklist-status")
     assert "Bổ sung số và ngày" in commune.inner_text("#returned-notice")
     assert "Chưa thấy số quyết định" in commune.inner_text("#i-plan_issued .item-comments")
+    assert "Nhìn chung đầy đủ" in commune.inner_text("#checklist-comments")  # the whole-checklist one, on top
     assert commune.locator("#submit-btn").is_enabled()
     axe_check(commune, "returned checklist")
     scroll_to(commune, "#i-plan_issued")
