@@ -186,3 +186,13 @@ async def test_evidence_shows_as_links_with_a_thumbnail_for_images(device, login
     page = (await (await login("huyen.iahdrai")).get(f"/review/{cid}")).text
     assert f'<a href="/api/evidence/{ref["sha256"]}"><img src="/api/evidence/{ref["sha256"]}"' in page
     assert f'<a href="/api/evidence/{pdf["sha256"]}">ke-hoach.pdf</a>' in page
+
+
+async def test_the_queue_offers_periods_from_a_list_not_a_text_box(device, login):
+    cid, _a = await _submitted(device)
+    period = (await Checklist.get(id=cid)).period
+    html = (await (await login("huyen.iahdrai")).get("/review")).text
+    assert '<select id="f-period" name="period">' in html and '<input id="f-period"' not in html
+    assert f'<option value="{period}" >' in html
+    html = (await (await login("huyen.iahdrai")).get(f"/review?period={period}")).text
+    assert f'<option value="{period}" selected>' in html

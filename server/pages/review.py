@@ -52,6 +52,7 @@ async def queue_page(request: Request) -> Response:
     below = await review.units_below(user)
     units = await Unit.filter(id__in=below).order_by("level", "annex_no", "id")
     templates = await Template.filter(published=True).order_by("code", "-version")
+    periods = await review.periods_below(below)  # picked from a list, never typed
     waiting = data["counts"]["by_unit"]
     return render(
         request,
@@ -62,6 +63,7 @@ async def queue_page(request: Request) -> Response:
             "filters": filters,
             "units": units,
             "templates": templates,
+            "periods": periods,
             "max_waiting": max([w["waiting"] for w in waiting] or [1]),
         },
     )

@@ -47,6 +47,12 @@ async def units_below(user: User) -> set[int]:
     return await auth.scope_unit_ids(user) - {user.unit_id}  # type: ignore[attr-defined]
 
 
+async def periods_below(units: set[int]) -> list[str]:
+    """The periods the units' checklists have, newest first and "once" last: what a filter offers."""
+    found = set(await Checklist.filter(unit_id__in=units).distinct().values_list("period", flat=True))
+    return sorted(found, key=lambda p: (p != "once", p), reverse=True)
+
+
 def due_for_period(recurrence: str, due_date: date | None, period: str) -> date | None:
     """The day a checklist of `period` is due under a deadline rule ("monthly:22", "yearly:06-30", one-off)."""
     kind, _, arg = recurrence.partition(":")
