@@ -101,8 +101,12 @@ def submit(page) -> None:
 
 
 def resync(page) -> None:
+    """A whole sync that started after this call: pushed, pulled and recorded (a sync already running
+    when asked may have pulled before the news)."""
+    wait_synced(page)  # whatever runs now ends first; any sync after this mark pulls fresh
+    before = page.evaluate("() => Date.now()")
     sync_now(page)
-    time.sleep(0.3)
+    poll(page, "async (t) => ((await window.__eiso.store.kvGet('last_sync_ms')) || 0) > t", before)
     wait_synced(page)
 
 
