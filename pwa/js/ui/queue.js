@@ -15,24 +15,24 @@ export async function queueSection(ctx) {
     unit: (e) => String(e.c.unit_id), template: (e) => String(e.c.template_id),
     period: (e) => e.c.period, status: (e) => e.status,
   };
-  const keep = (e, except) => FILTERS.every((f) => f === except || !chosen[f] || value[f](e) === chosen[f]);
-  const shown = all.filter((e) => keep(e));
-  const counts = queueCounts(all.filter((e) => keep(e, "status")));
 
   const options = {
     unit: unique(all, (e) => [String(e.c.unit_id), e.unit]),
     template: unique(all, (e) => [String(e.c.template_id), e.t ? e.t.title : e.c.template_code]),
     period: unique(all, (e) => [e.c.period, periodLabel(e.c.period)]),
-    status: unique(all, (e) => [e.status, statusText({ ...e.c, pending_action: null })]),
+    // every status, present or not: "Đã nộp" is the default even on a phone with nothing submitted yet
+    status: ["submitted", "returned", "approved", "draft", "reopened"]
+      .map((v) => [v, statusText({ status: v === "reopened" ? "draft" : v, reopened: v === "reopened" })]),
   };
+  for (const f of FILTERS) if (chosen[f] && !options[f].some(([v]) => v === chosen[f])) chosen[f] = ""; // gone since
+  const keep = (e, except) => FILTERS.every((f) => f === except || !chosen[f] || value[f](e) === chosen[f]);
+  const shown = all.filter((e) => keep(e));
+  const counts = queueCounts(all.filter((e) => keep(e, "status")));
   const selects = FILTERS.map((f) => {
     const id = "q-" + f;
     const select = h("select", { id, name: f },
       h("option", { value: "" }, message("filter_all")),
       options[f].map(([v, label]) => h("option", { value: v, selected: chosen[f] === v || null }, label)));
-    if (chosen[f] && !options[f].some(([v]) => v === chosen[f])) {
-      select.append(h("option", { value: chosen[f], selected: true }, chosen[f]));
-    }
     select.addEventListener("change", async () => {
       await store.kvSet("queue_filters", { ...chosen, [f]: select.value });
       ctx.refresh();
