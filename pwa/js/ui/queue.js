@@ -20,7 +20,7 @@ export async function queueSection(ctx) {
     unit: unique(all, (e) => [String(e.c.unit_id), e.unit]),
     template: unique(all, (e) => [String(e.c.template_id), e.t ? e.t.title : e.c.template_code]),
     period: unique(all, (e) => [e.c.period, periodLabel(e.c.period)]),
-    // every status, present or not: "Đã nộp" is the default even on a phone with nothing submitted yet
+    // every status, present or not: submitted is the default even on a phone with none of them yet
     status: ["submitted", "returned", "approved", "draft", "reopened"]
       .map((v) => [v, statusText({ status: v === "reopened" ? "draft" : v, reopened: v === "reopened" })]),
   };
