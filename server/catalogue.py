@@ -23,7 +23,7 @@ from sync.periods import (
     today_vn,
 )
 from sync.protocol import PROTOCOL_VERSION
-from sync.vocabulary import CHECKLIST_STATUSES, REJECTION_REASONS, ROLES, SYNC_ERRORS
+from sync.vocabulary import CHECKLIST_STATUSES, DECIDERS, EDITORS, REJECTION_REASONS, ROLES, SYNC_ERRORS
 
 __all__ = [
     "CHECKLIST_STATUSES",
@@ -302,6 +302,72 @@ PHONE_MESSAGES = {
     "conflict_between_devices": "hai máy của {user}: {winner_device} và {loser_device}",
     "device_unknown": "một máy khác",
     "device_name": "{platform} · đăng ký lúc {when}",
+    # The review on the phone (issue 14): the reviewer's queue and checklist, the commune's comments.
+    "status_pending": "Chờ gửi: {action}",
+    "action_submit": "nộp phiếu",
+    "action_return": "trả lại",
+    "action_approve": "duyệt",
+    "action_reopen": "mở lại",
+    "queue_title": "Phiếu cần duyệt",
+    "queue_intro": "Phiếu của các đơn vị cấp dưới, hạn sớm nhất trước. Danh sách lấy từ lần đồng bộ gần nhất nên xem được cả khi không có mạng.",
+    "queue_counts": "{submitted} chờ duyệt · {returned} đã trả lại · {approved} đã duyệt · {draft} đang điền",
+    "queue_shown": "Đang hiện {shown} trên {total} phiếu.",
+    "queue_empty": "Không có phiếu nào khớp bộ lọc.",
+    "queue_units_waiting": "Đơn vị có phiếu chờ duyệt",
+    "filter_unit": "Theo đơn vị",
+    "filter_template": "Theo mẫu phiếu",
+    "filter_period": "Theo kỳ báo cáo",
+    "filter_status": "Theo trạng thái",
+    "filter_all": "Tất cả",
+    "deadline_on": "Hạn {date}",
+    "deadline_none": "Chưa có hạn",
+    "review_unit": "Đơn vị nộp: {unit}",
+    "review_version": "Phiên bản {version}",
+    "review_submitted_by": "Nộp bởi {who} lúc {when}.",
+    "review_answers": "Câu trả lời",
+    "review_changes": "Thay đổi kể từ lần quyết định trước",
+    "review_changes_since": "So với phiên bản {since}, lúc bạn quyết định.",
+    "review_changes_first": "Chưa có quyết định trước nên chưa có thay đổi để so.",
+    "review_changes_none": "Không có mục nào thay đổi.",
+    "review_changes_offline": "Cần có mạng một lần để tải các thay đổi của phiếu này.",
+    "review_change_line": "{old} → {new}",
+    "review_change_by": "{who}, {when}",
+    "review_conflicts": "Xung đột đang mở",
+    "review_conflict_pick": "Chọn giá trị này làm kết quả",
+    "review_evidence": "Minh chứng",
+    "review_evidence_none": "Phiếu không có tệp minh chứng.",
+    "review_timeline": "Lịch sử",
+    "review_timeline_offline": "Cần có mạng một lần để tải lịch sử của phiếu này.",
+    "review_decide": "Quyết định",
+    "outbox_decision": "Quyết định “{action}”",
+    "review_edit_answers": "Sửa câu trả lời (quản trị)",
+    "review_return": "Trả lại",
+    "review_approve": "Duyệt phiếu",
+    "review_reopen": "Mở lại",
+    "review_reason": "Lý do (bắt buộc khi trả lại hoặc mở lại)",
+    "review_reason_needed": "Hãy ghi lý do trước khi trả lại hoặc mở lại phiếu.",
+    "review_approve_note": "Duyệt phiên bản {version} mà bạn đang xem. Nếu đơn vị sửa phiếu trước khi quyết định này tới máy chủ, máy chủ sẽ từ chối và báo lại.",
+    "review_cannot_approve_conflicts": "Phiếu còn xung đột chưa giải quyết nên chưa thể duyệt.",
+    "review_not_submitted": "Phiếu chưa được nộp nên chưa thể trả lại hoặc duyệt.",
+    "review_saved": "Đã lưu quyết định trên máy; sẽ gửi khi có mạng.",
+    "review_refused": "Máy chủ từ chối quyết định “{action}”: {reason}",
+    "review_refused_version": "Phiếu hiện ở phiên bản {version}.",
+    "comment_whole": "Nhận xét chung cho cả phiếu",
+    "comment_item": "Nhận xét cho mục: {item}",
+    "comment_add": "Gửi nhận xét",
+    "comment_write": "Viết nhận xét",
+    "comment_reply": "Trả lời nhận xét",
+    "comment_saved": "Đã lưu nhận xét trên máy; sẽ gửi khi có mạng.",
+    "comment_empty": "Hãy nhập nội dung nhận xét.",
+    "comment_by": "{who} ({role}), {when}",
+    "comment_waiting": "Chưa gửi",
+    "comment_refused": "Máy chủ từ chối nhận xét này: {reason}",
+    "comments_title": "Nhận xét của cấp trên",
+    "returned_notice": "Phiếu bị trả lại bởi {who} lúc {when}.",
+    "returned_reason": "Lý do: {reason}",
+    "returned_fix": "Sửa các mục có nhận xét rồi nộp lại.",
+    "reopened_notice": "Phiếu đã được mở lại bởi {who} lúc {when}.",
+    "approved_notice": "Phiếu đã được duyệt (phiên bản {version}).",
 }
 
 
@@ -327,6 +393,9 @@ def for_client() -> dict:
         "review_events": REVIEW_EVENT_LABELS,
         "due_statuses": DUE_STATUS_LABELS,  # where a unit stands with a deadline ({n}: days left or past)
         "due_soon_days": DUE_SOON_DAYS,  # from how many days before its date a deadline is "due"
+        # Who sees the review queue and who answers items (the phone is role-aware, issue 14).
+        "deciders": list(DECIDERS),
+        "editors": list(EDITORS),
     }
 
 

@@ -18,6 +18,13 @@ export function protocolVersion() { return data.protocol; }
 export function timezone() { return data.timezone; }
 export function statusLabel(code) { return data.checklist_statuses[code] || code; }
 export function roleLabel(code) { return data.roles[code] || code; }
+/** The label of a draft that a unit above reopened (not a workflow status of its own). */
+export function reopenedLabel() { return data.reopened; }
+/** A timeline event's word (submit, return, approve, reopen, comment). */
+export function eventLabel(kind) { return data.review_events[kind] || kind; }
+/** Whether a role decides on the units below (reviewer, admin) or answers items (official, admin). */
+export function isDecider(role) { return (data.deciders || []).includes(role); }
+export function isEditor(role) { return (data.editors || []).includes(role); }
 /** [[code, label], …] in the catalogue's order. */
 export function choices() { return Object.entries(data.choices); }
 export function choiceLabel(code) { return data.choices[code] ?? String(code); }

@@ -36,6 +36,14 @@ const USER_STEPS = [
   // 2: the outbox by checklist (what waits for one checklist: its marks, a pending submit, whether a
   // checklist that left the scope may be dropped). Entries already waiting are indexed as they are.
   (db, tx) => { tx.objectStore("outbox").createIndex("checklist", "checklist_id"); },
+  // 3: comments of reviewers and officials (on an item or the whole checklist), by checklist: the ones the
+  // pull brought and the ones made here that wait in the outbox. The pull cursor is forgotten: pages an
+  // older app applied dropped their comments, so the next pull is a snapshot that brings them (the outbox
+  // is untouched, and local values of unsent edits win over the snapshot as always).
+  (db, tx) => {
+    db.createObjectStore("comments", { keyPath: "id" }).createIndex("checklist", "checklist_id");
+    tx.objectStore("kv").delete("cursor");
+  },
 ];
 
 /** idb's `upgrade` callback that runs every step after `oldVersion`. */
@@ -121,6 +129,13 @@ export class UserStore {
     return set;
   }
   rejected() { return this.db.getAll("rejected"); }
+  /** Comments of a checklist (all checklists without an id), oldest first. */
+  async comments(checklistId) {
+    const list = checklistId
+      ? await this.db.getAllFromIndex("comments", "checklist", checklistId)
+      : await this.db.getAll("comments");
+    return list.sort((a, b) => (a.created_ms || 0) - (b.created_ms || 0));
+  }
   evidence(sha) { return this.db.get("evidence", sha); }
   async pendingUploads() { return (await this.db.getAll("evidence")).filter((e) => !e.done); }
 
@@ -129,6 +144,7 @@ export class UserStore {
    * edit: {kind: "answer", checklist_id, item_key, value?, note?}
    *     | {kind: "status", checklist_id, action, seen_version, comment}
    *     | {kind: "resolve", checklist_id, item_key, conflict_id, value}
+   *     | {kind: "comment", checklist_id, comment_id, item_key, text, author_name?, author_role?, checklist_version?}
    * files: evidence records {sha256, name, size, mime, blob} stored in the same transaction.
    */
   async recordEdit(edit, files = []) {
@@ -141,7 +157,7 @@ export class UserStore {
   }
 
   async writeEdit(edit, files) {
-    const tx = this.db.transaction(["kv", "answers", "outbox", "conflicts", "checklists", "evidence"], "readwrite");
+    const tx = this.db.transaction(["kv", "answers", "outbox", "conflicts", "checklists", "evidence", "comments"], "readwrite");
     const kv = tx.objectStore("kv");
     const seq = (await kv.get("next_seq")) || 1;
     await kv.put(seq + 1, "next_seq");
@@ -176,6 +192,13 @@ export class UserStore {
         template_code: edit.template_code || "", period: edit.period, status: "draft", version: 0,
         status_comment: "", status_by: "", status_ms: null, approved_version: null, updated_ms: ms, local_ms: ms,
       });
+    } else if (edit.kind === "comment") {
+      // Shown at once beside its item, marked as waiting; the pull's copy replaces it.
+      await tx.objectStore("comments").put({
+        id: edit.comment_id, checklist_id: edit.checklist_id, item_key: edit.item_key || "", text: edit.text,
+        author: this.username, author_name: edit.author_name || this.username, author_role: edit.author_role || "",
+        created_ms: entry.device_ms, checklist_version: edit.checklist_version ?? null, pending: true,
+      });
     } else if (edit.kind === "status") {
       const checklists = tx.objectStore("checklists");
       const cl = await checklists.get(edit.checklist_id);
@@ -205,7 +228,7 @@ export class UserStore {
 
   /** Push results: acknowledged edits leave the outbox; rejected ones are kept with their reason. */
   async applyResults(deviceId, results) {
-    const tx = this.db.transaction(["outbox", "rejected", "answers", "checklists", "conflicts", "kv"], "readwrite");
+    const tx = this.db.transaction(["outbox", "rejected", "answers", "checklists", "conflicts", "kv", "comments"], "readwrite");
     const outbox = tx.objectStore("outbox");
     for (const r of results) {
       const entry = await outbox.get(r.seq);
@@ -215,8 +238,12 @@ export class UserStore {
         await tx.objectStore("rejected").put({
           id: deviceId + ":" + r.seq, seq: r.seq, reason: r.reason, message: r.message || "",
           kind: entry.kind, checklist_id: entry.checklist_id, item_key: entry.item_key || "",
-          edit: entry, at_ms: Date.now(),
+          action: entry.action || "", version: r.version ?? null, edit: entry, at_ms: Date.now(),
         });
+        await settleComment(tx, entry, r);
+        if (entry.kind === "status") await clearPendingAction(tx, entry.checklist_id);
+      } else if (entry.kind === "comment") {
+        await settleComment(tx, entry, r);
       } else if (entry.kind === "create" && r.checklist_id && r.checklist_id !== entry.checklist_id) {
         await rekey(tx, entry.checklist_id, r.checklist_id); // another phone created it first
       } else if (entry.kind === "answer" && r.outcome === "applied" && r.version) {
@@ -247,7 +274,7 @@ export class UserStore {
 
   /** One page of a pull, applied in one transaction. Fields with unsent local edits keep the local value. */
   async applyPull(page, deviceId) {
-    const tx = this.db.transaction(["checklists", "answers", "conflicts", "outbox", "rejected", "kv"], "readwrite");
+    const tx = this.db.transaction(["checklists", "answers", "conflicts", "outbox", "rejected", "kv", "comments"], "readwrite");
     const checklists = tx.objectStore("checklists");
     const answers = tx.objectStore("answers");
     const conflicts = tx.objectStore("conflicts");
@@ -269,6 +296,7 @@ export class UserStore {
       await answers.put(next);
     }
     for (const c of page.conflicts || []) await conflicts.put(c);
+    for (const m of page.comments || []) await tx.objectStore("comments").put(m);
     for (const a of page.aliases || []) await rekey(tx, a.id, a.checklist_id);
     for (const d of page.deleted || []) {
       if (d.entity === "checklist") await checklists.delete(d.id);
@@ -301,13 +329,16 @@ export class UserStore {
 
   /** After a full snapshot: drop checklists that left the user's scope (unless edits of them wait). */
   async dropChecklistsExcept(keep) {
-    const tx = this.db.transaction(["checklists", "answers", "conflicts", "outbox"], "readwrite");
+    const tx = this.db.transaction(["checklists", "answers", "conflicts", "outbox", "comments"], "readwrite");
     const waiting = tx.objectStore("outbox").index("checklist");
     for (const c of await tx.objectStore("checklists").getAll()) {
       if (keep.has(c.id) || (await waiting.count(c.id))) continue;
       await tx.objectStore("checklists").delete(c.id);
       for (const a of await tx.objectStore("answers").index("checklist").getAll(c.id)) {
         await tx.objectStore("answers").delete([a.checklist_id, a.item_key]);
+      }
+      for (const m of await tx.objectStore("comments").index("checklist").getAll(c.id)) {
+        await tx.objectStore("comments").delete(m.id);
       }
     }
     await tx.done;
@@ -318,6 +349,27 @@ export class UserStore {
     const e = await tx.store.get(sha);
     if (e) { e.uploaded = uploaded; e.done = done; await tx.store.put(e); }
     await tx.done;
+  }
+}
+
+/** A comment's push result: applied ones stop waiting; a refused one stays on show with its reason. */
+async function settleComment(tx, entry, r) {
+  if (entry.kind !== "comment") return;
+  const comments = tx.objectStore("comments");
+  const m = await comments.get(entry.comment_id);
+  if (!m) return;
+  m.pending = false;
+  if (r.outcome === "rejected") { m.rejected_reason = r.reason; m.rejected_message = r.message || ""; }
+  await comments.put(m);
+}
+
+/** A refused decision no longer waits: the checklist shows its real status again (and the refusal). */
+async function clearPendingAction(tx, checklistId) {
+  const checklists = tx.objectStore("checklists");
+  const cl = await checklists.get(checklistId);
+  if (cl && cl.pending_action && !(await hasPendingStatus(tx.objectStore("outbox"), checklistId))) {
+    delete cl.pending_action;
+    await checklists.put(cl);
   }
 }
 

@@ -266,6 +266,10 @@ function wireEdit(e) {
     out.unit_id = e.unit_id;
     out.template_id = e.template_id;
     out.period = e.period;
+  } else if (e.kind === "comment") {
+    out.comment_id = e.comment_id;
+    out.item_key = e.item_key || "";
+    out.text = e.text;
   } else if (e.kind === "resolve") {
     delete out.checklist_id; // a resolve names only its conflict
     out.conflict_id = e.conflict_id;

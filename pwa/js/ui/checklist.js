@@ -1,5 +1,8 @@
 import { prepareFile } from "../evidence.js";
-import { choices, message, periodLabel, reasonText, statusLabel } from "../catalogue.js";
+import { choices, isDecider, message, periodLabel, reasonText } from "../catalogue.js";
+import { statusCode, statusText } from "../review.js";
+import { commentForm, commentList } from "./comments.js";
+import { renderReview } from "./review.js";
 import { bindText, draftKey } from "../drafts.js";
 import {
   h, clear, fmtDateTime, valueText, isAnswered, fmtSize, progressBar, toast, confirmDialog,
@@ -28,8 +31,16 @@ export async function renderChecklist(main, ctx, id) {
     ctx.syncer.syncNow("template");
     return;
   }
+  // A unit below, seen by its reviewer: the review screen (answers read-only, comments, decisions).
+  // (An admin, who also answers, reaches the form through "#/c/<id>/edit".)
+  const editing = location.hash.endsWith("/edit");
+  if (isDecider(ctx.user.role) && (!ctx.user.unit || c.unit_id !== ctx.user.unit.id) && !editing) {
+    await renderReview(main, ctx, c, t);
+    return;
+  }
   const answers = await store.answers(id);
   const conflicts = await store.conflicts(id);
+  const comments = await store.comments(id);
   ctx.deviceNames = await store.deviceNames();
   const pending = await store.pendingItems(id);
   const rejected = (await store.rejected()).filter((r) => r.checklist_id === id);
@@ -50,14 +61,23 @@ export async function renderChecklist(main, ctx, id) {
     h("p", { class: "crumb" }, h("a", { href: "#/" }, "← Trang chủ")),
     h("h1", { text: t.title }),
     h("p", { class: "cl-meta" },
-      h("span", { class: "badge " + c.status, text: c.pending_action === "submit" ? "Chờ gửi để nộp" : statusLabel(c.status) }),
+      h("span", { class: "badge " + statusCode(c), id: "checklist-status", text: statusText(c) }),
       " ", periodLabel(c.period), " · Mẫu phiên bản " + (t.version || 1)),
   ];
-  if (c.status === "returned") {
-    head.push(h("div", { class: "notice warn", role: "note" },
-      h("strong", { text: "Phiếu bị trả lại" + (c.status_by ? " bởi " + c.status_by : "") + (c.status_ms ? " lúc " + fmtDateTime(c.status_ms) : "") }),
-      c.status_comment ? h("p", { text: "Nhận xét: " + c.status_comment }) : null,
-      h("p", { text: "Sửa các mục có nhận xét rồi nộp lại." })));
+  // Returned (or reopened): who and why, still said while the commune fixes it (the status is then a
+  // draft again); the comments sit beside their items, the whole-checklist ones here at the top.
+  const reopened = statusCode(c) === "reopened";
+  if (c.status === "returned" || (c.status === "draft" && c.status_comment)) {
+    head.push(h("div", { class: "notice warn", role: "note", id: "returned-notice" },
+      h("strong", { text: message(reopened ? "reopened_notice" : "returned_notice", { who: c.status_by, when: fmtDateTime(c.status_ms) }) }),
+      c.status_comment ? h("p", { text: message("returned_reason", { reason: c.status_comment }) }) : null,
+      reopened ? null : h("p", { text: message("returned_fix") })));
+  }
+  const wholeComments = comments.filter((m) => !m.item_key);
+  if (wholeComments.length) {
+    head.push(h("section", { class: "card", id: "checklist-comments", "aria-labelledby": "h-cm-all" },
+      h("h2", { id: "h-cm-all", text: message("comments_title") }), commentList(wholeComments),
+      commentForm(ctx, c, "", message("comment_whole"), { summary: message("comment_reply") })));
   }
   if (locked) head.push(h("p", { class: "notice", role: "note", text: "Phiếu đã nộp: không sửa được cho đến khi người duyệt trả lại." }));
   if (conflicts.length) head.push(h("p", { class: "notice warn", role: "note", text: `Có ${conflicts.length} xung đột cần chọn giá trị (đánh dấu bên dưới).` }));
@@ -74,7 +94,8 @@ export async function renderChecklist(main, ctx, id) {
 
   const body = sections.map((s, si) => h("section", { class: "cl-section", "aria-labelledby": "sec-" + si },
     h("h2", { id: "sec-" + si, text: s.name || "Nội dung" }),
-    s.items.map((item) => itemCard(ctx, c, item, answers, conflicts, pending, rejected, locked, updateProgress))));
+    s.items.map((item) => itemCard(ctx, c, item, answers, conflicts, pending, rejected, locked, updateProgress,
+      comments.filter((m) => m.item_key === item.key)))));
 
   const missing = t.items.filter((i) => i.required && !isAnswered(answers.get(i.key)?.value));
   const submit = h("button", { type: "button", class: "btn primary wide", id: "submit-btn", disabled: locked }, "Nộp phiếu");
@@ -114,7 +135,7 @@ export async function renderChecklist(main, ctx, id) {
       submit));
 }
 
-function itemCard(ctx, c, item, answers, conflicts, pending, rejected, locked, updateProgress) {
+function itemCard(ctx, c, item, answers, conflicts, pending, rejected, locked, updateProgress, comments = []) {
   const { store } = ctx;
   const a = answers.get(item.key) || { value: null, note: "", review_comment: "" };
   const id = "i-" + item.key;
@@ -151,11 +172,14 @@ function itemCard(ctx, c, item, answers, conflicts, pending, rejected, locked, u
   const conflictBoxes = conflicts.filter((x) => x.item_key === item.key).map((x) => conflictBox(ctx, c, item, x, control));
   const rej = rejected.filter((r) => r.item_key === item.key);
 
-  return h("article", { class: "item" + (conflictBoxes.length ? " has-conflict" : "") + (a.review_comment ? " has-review" : ""), id },
+  const reviewed = a.review_comment || comments.length;
+  return h("article", { class: "item" + (conflictBoxes.length ? " has-conflict" : "") + (reviewed ? " has-review" : ""), id },
     label,
     item.reference ? h("p", { class: "ref", text: "Căn cứ: " + item.reference }) : null,
     item.help ? h("details", { class: "help" }, h("summary", { text: "Hướng dẫn" }), h("p", { text: item.help })) : null,
     a.review_comment ? h("div", { class: "review", role: "note" }, h("strong", { text: "Nhận xét của người duyệt: " }), a.review_comment) : null,
+    comments.length ? h("div", { class: "review item-comments", role: "note" }, commentList(comments),
+      commentForm(ctx, c, item.key, message("comment_item", { item: item.label }), { summary: message("comment_reply") })) : null,
     ...conflictBoxes,
     control,
     h("details", { class: "note", open: a.note ? true : null },

@@ -1,5 +1,7 @@
 import { api } from "../sync.js";
-import { message, periodLabel, recentPeriods, statusLabel } from "../catalogue.js";
+import { isDecider, isEditor, message, periodLabel, recentPeriods } from "../catalogue.js";
+import { statusText } from "../review.js";
+import { queueSection } from "./queue.js";
 import { failureText, readSyncState } from "../syncstate.js";
 import { deadlinesView, refreshDeadlines } from "../deadlines.js";
 import { deadlinesCard } from "./deadlines.js";
@@ -27,8 +29,8 @@ function refreshOnce(store, key, load) {
   return load().then(async (v) => { await store.kvSet(key, v); return v; }).catch(() => null);
 }
 
-export async function checklistSummaries(store) {
-  const list = await store.checklists();
+export async function checklistSummaries(store, keep = () => true) {
+  const list = (await store.checklists()).filter(keep);
   const answers = await store.allAnswers();
   const conflicts = await store.conflicts();
   const out = [];
@@ -46,7 +48,9 @@ export async function checklistSummaries(store) {
 export async function renderHome(main, ctx) {
   const { store, user } = ctx;
   document.title = "Trang chủ – e-ISO Xã";
-  const summaries = await checklistSummaries(store);
+  // A decider's phone also holds the units below: those are the queue's, "my checklists" are my unit's.
+  const decider = isDecider(user.role);
+  const summaries = await checklistSummaries(store, (c) => !decider || !user.unit || c.unit_id === user.unit.id);
   const state = await readSyncState(store, ctx.syncer);
   const rejected = (await store.rejected()).length;
   const persisted = await store.kvGet("persisted");
@@ -54,6 +58,7 @@ export async function renderHome(main, ctx) {
 
   const frag = [];
   frag.push(h("h1", { text: "Xin chào, " + (user.full_name || user.username) }));
+  if (decider) frag.push(await queueSection(ctx)); // a reviewer's home is the queue
   frag.push(h("section", { class: "card", "aria-labelledby": "h-unit" },
     h("h2", { id: "h-unit", text: "Đơn vị của tôi" }),
     h("p", { class: "unit-name", text: user.unit ? user.unit.name : "" }),
@@ -83,16 +88,18 @@ export async function renderHome(main, ctx) {
       h("a", { class: "cl-link", href: "#/c/" + s.c.id },
         h("span", { class: "cl-title", text: title }),
         h("span", { class: "cl-meta" },
-          h("span", { class: "badge " + s.c.status, text: statusLabel(s.c.status) }),
+          h("span", { class: "badge " + s.c.status, text: statusText(s.c) }),
           " ", periodLabel(s.c.period),
           s.conflicts ? h("span", { class: "badge conflict", text: ` ${s.conflicts} xung đột` }) : null),
         progressBar(s.answered, s.total, "Tiến độ " + title))));
   }
-  frag.push(h("section", { "aria-labelledby": "h-cl" },
-    h("h2", { id: "h-cl", text: "Phiếu của tôi" }),
-    summaries.length ? list : h("p", { class: "muted", text: "Chưa có phiếu nào. Tạo phiếu mới ở dưới." })));
+  if (!decider || summaries.length) {
+    frag.push(h("section", { "aria-labelledby": "h-cl" },
+      h("h2", { id: "h-cl", text: "Phiếu của tôi" }),
+      summaries.length ? list : h("p", { class: "muted", text: "Chưa có phiếu nào. Tạo phiếu mới ở dưới." })));
+  }
 
-  frag.push(await newChecklistForm(ctx, due));
+  if (isEditor(user.role) || !decider) frag.push(await newChecklistForm(ctx, due));
   frag.push(h("p", { class: "footer-actions" },
     h("button", { type: "button", class: "btn", onclick: () => ctx.logout() }, "Đăng xuất")));
 

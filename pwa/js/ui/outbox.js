@@ -1,9 +1,10 @@
 import { message, periodLabel, reasonText } from "../catalogue.js";
 import { failureText, readSyncState, retryText } from "../syncstate.js";
 import { conflictWho } from "./checklist.js";
+import { actionText } from "../review.js";
 import { h, clear, fmtDateTime, fmtSize, valueText, toast } from "./common.js";
 
-const KIND = { answer: "Trả lời", status: "Nộp / trạng thái", resolve: "Xử lý xung đột", create: "Tạo phiếu" };
+const KIND = { answer: "Trả lời", status: "Nộp / trạng thái", resolve: "Xử lý xung đột", create: "Tạo phiếu", comment: "Nhận xét" };
 
 async function itemLabel(store, checklistId, key) {
   const c = await store.checklist(checklistId);
@@ -73,8 +74,8 @@ export async function renderOutbox(main, ctx) {
   const rejItems = [];
   for (const r of rejected) {
     const info = await itemLabel(store, r.checklist_id, r.item_key);
-    const retry = h("button", { type: "button", class: "btn small", disabled: !r.edit || r.kind !== "answer" }, "Thử lại");
-    retry.addEventListener("click", async () => {
+    const retry = r.edit && r.kind === "answer" ? h("button", { type: "button", class: "btn small" }, "Thử lại") : null;
+    if (retry) retry.addEventListener("click", async () => {
       const e = r.edit;
       const fields = {};
       if ("value" in e) fields.value = e.value;
@@ -88,7 +89,11 @@ export async function renderOutbox(main, ctx) {
     const dismiss = h("button", { type: "button", class: "btn small" }, "Đã hiểu, ẩn đi");
     dismiss.addEventListener("click", async () => { await store.dismissRejected(r.id); ctx.refresh(); });
     rejItems.push(h("li", { class: "rejected" },
-      h("p", {}, h("strong", { text: KIND[r.kind] || r.kind }), " · ", info.title, info.label ? " · " + info.label : ""),
+      h("p", {}, h("strong", { text: r.kind === "status" ? message("outbox_decision", { action: actionText(r.action || r.edit?.action) })
+        : KIND[r.kind] || r.kind }),
+        " · ", info.title, info.label ? " · " + info.label : ""),
+      r.kind === "comment" && r.edit ? h("p", { class: "muted", text: r.edit.text }) : null,
+      r.version ? h("p", { class: "muted", text: message("review_refused_version", { version: r.version }) }) : null,
       r.edit && "value" in r.edit ? h("p", { class: "muted", text: "Giá trị: " + valueText(r.edit.value, info.type) }) : null,
       h("p", { class: "reason", text: "Lý do: " + (r.message || reasonText(r.reason)) }),
       h("p", { class: "row" }, retry, dismiss)));
@@ -116,7 +121,8 @@ export async function renderOutbox(main, ctx) {
     const info = await itemLabel(store, e.checklist_id, e.item_key);
     const what = e.kind === "answer"
       ? ("value" in e ? valueText(e.value, info.type) : "Ghi chú: " + (e.note || "(trống)"))
-      : e.kind === "status" ? "Nộp phiếu"
+      : e.kind === "status" ? message("outbox_decision", { action: actionText(e.action) }) + (e.comment ? ": " + e.comment : "")
+      : e.kind === "comment" ? KIND.comment + ": " + e.text
       : e.kind === "create" ? "Tạo phiếu " + periodLabel(e.period) : "Chọn: " + valueText(e.value, info.type);
     waitItems.push(h("li", {}, h("span", { text: `${info.label || info.title}` }), h("span", { class: "muted", text: " → " + what + " · " + fmtDateTime(e.device_ms) })));
   }
