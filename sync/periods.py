@@ -135,3 +135,24 @@ def period_due_on(period_kind: str, period_offset: int, due: date) -> str:
     """The period a report due on `due` covers: the due date's own period moved by the rule's offset
     (a report due 29/06/2027 with offset -1 covers "2026")."""
     return shift_period(current_period(period_kind, due), period_kind, period_offset)
+
+
+def due_date_of(recurrence: str, period_kind: str, period_offset: int, period: str, fixed: date | None) -> date | None:
+    """The last day allowed for the report covering `period` under a rule: the inverse of
+    `period_due_on` ("2026" under "yearly:06-29" with offset -1 is due 29/06/2027). A rule without a
+    recurrence has its one `fixed` day; a period of another kind has none."""
+    kind, _, arg = recurrence.partition(":")
+    if not kind:
+        return fixed
+    if not valid_period(period_kind, period) or period_kind == "once":
+        return None
+    asked = shift_period(period, period_kind, -period_offset)
+    try:
+        if kind == "monthly" and period_kind == "month":
+            return _clamped(int(asked[:4]), int(asked[5:7]), int(arg))
+        if kind == "yearly":
+            month, day = (int(x) for x in arg.split("-"))
+            return _clamped(int(asked[:4]), month, day)
+    except ValueError:
+        return None
+    return None

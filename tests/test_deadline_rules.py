@@ -357,3 +357,22 @@ async def test_seeding_again_keeps_a_rule_the_province_edited(admin):
     finally:
         await Deadline.filter(id=hue.id).update(binding=False)
         await AuditLog.filter(object_type="deadline_rule").delete()
+
+
+def test_the_due_date_of_a_period_is_the_inverse_of_the_period_a_due_date_asks_for():
+    # One rule, read both ways: the review queue asks "when is this checklist due", the deadlines ask
+    # "which period does this due date want"; the two must agree for every day of the rule.
+    from datetime import timedelta
+
+    from sync.periods import due_date_of, due_dates_around, period_due_on
+
+    rules = [("monthly:21", "month", 0), ("yearly:06-29", "year", -1), ("monthly:31", "month", -1)]
+    for recurrence, kind, offset in rules:
+        for day in range(0, 730, 7):
+            today = date(2026, 1, 1) + timedelta(days=day)
+            for due in due_dates_around(recurrence, today, 1):
+                period = period_due_on(kind, offset, due)
+                assert due_date_of(recurrence, kind, offset, period, None) == due, (recurrence, period, due)
+    assert due_date_of("yearly:06-29", "year", -1, "2026", None) == date(2027, 6, 29)
+    assert due_date_of("monthly:21", "month", 0, "2026", None) is None  # a period of another kind
+    assert due_date_of("", "once", 0, "once", date(2026, 12, 31)) == date(2026, 12, 31)

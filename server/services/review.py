@@ -11,7 +11,6 @@ or a province straight over communes); a checklist outside the caller's scope is
 
 from __future__ import annotations
 
-import calendar
 import json
 import uuid
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Any
 
 from sync import engine
 from sync.models import Checklist, Conflict, Device, Edit, ReviewComment
+from sync.periods import due_date_of
 from sync.protocol import read_push
 from sync.rows import loads
 from sync.sql import now_ms
@@ -53,24 +53,10 @@ async def periods_below(units: set[int]) -> list[str]:
     return sorted(found, key=lambda p: (p != "once", p), reverse=True)
 
 
-def due_for_period(recurrence: str, due_date: date | None, period: str) -> date | None:
-    """The day a checklist of `period` is due under a deadline rule ("monthly:22", "yearly:06-30", one-off)."""
-    kind, _, arg = recurrence.partition(":")
-    try:
-        if kind == "monthly" and len(period) == 7:
-            year, month = int(period[:4]), int(period[5:])
-            return date(year, month, min(int(arg), calendar.monthrange(year, month)[1]))
-        if kind == "yearly" and len(period) == 4:
-            month, day = (int(x) for x in arg.split("-"))
-            return date(int(period), month, day)
-    except ValueError:
-        return None
-    return due_date if not kind else None
-
-
 async def _due_dates(checklists: list[Checklist], templates: dict[int, Template]) -> dict[str, date | None]:
     """Each checklist's due date: the earliest deadline of its template set on its unit or above."""
-    deadlines = [d for d in await Deadline.filter(template_id__not_isnull=True) if d.template_id]  # type: ignore[attr-defined]
+    # the province's binding rules only, read as the deadlines service reads them (sync/periods.py)
+    deadlines = [d for d in await Deadline.filter(binding=True, template_id__not_isnull=True) if d.template_id]  # type: ignore[attr-defined]
     units = {u.id: u for u in await Unit.filter(id__in={c.unit_id for c in checklists})}  # type: ignore[attr-defined]
     above: dict[int, list[int]] = {}
     out: dict[str, date | None] = {}
@@ -84,7 +70,7 @@ async def _due_dates(checklists: list[Checklist], templates: dict[int, Template]
             if d.template_id == c.template_id  # type: ignore[attr-defined]
             and d.unit_id in above[uid]  # type: ignore[attr-defined]
             and (d.level is None or d.level == units[uid].level)
-            and (due := due_for_period(d.recurrence, d.due_date, c.period)) is not None
+            and (due := due_date_of(d.recurrence, d.period_kind, d.period_offset, c.period, d.due_date)) is not None
         ]
         out[c.id] = min(dues) if dues else None
     return out
