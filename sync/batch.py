@@ -33,6 +33,7 @@ from .workflow import (
     answer_edit,
     may_comment,
     may_edit_answers,
+    may_reopen_approved,
     may_resolve,
     resolve_refusal,
     transition,
@@ -65,6 +66,10 @@ class BatchState:
     item_types: dict[int, dict[str, str]]
     aliases: dict[str, str] = field(default_factory=dict)  # a phone's checklist id -> the canonical one
     comments: dict[str, dict] = field(default_factory=dict)  # comment id -> its checklist_id, if it exists
+    # For a reopen of an approved checklist: the approver's unit (checklist id -> unit id), and the
+    # pushing user's scope, to tell whether the reopener is above the approver.
+    approver_units: dict[str, int] = field(default_factory=dict)
+    scope: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -198,6 +203,9 @@ def _touch(cl: dict, received: int) -> None:
 
 
 def _status(e: StatusEdit, cl: dict, batch: PushContext, state: BatchState, res: dict) -> str:
+    if e.action == "reopen" and cl["status"] == "approved":
+        if not may_reopen_approved(batch.actor, state.approver_units.get(cl["id"]), state.scope):
+            return "reopen_above_only"
     d = transition(
         batch.actor,
         cl["unit_id"],

@@ -325,7 +325,31 @@ async def load_batch_state(conn: Any, scope: set[int], edits: list) -> BatchStat
     types = await item_types(conn, {c["template_id"] for c in checklists.values()})
     comment_ids = [e.comment_id for e in edits if isinstance(e, CommentEdit)]
     comments = {r["id"]: r for r in await fetch_in(conn, SELECT_COMMENT_IDS, comment_ids)}
-    return BatchState(checklists, answers, conflicts, open_by_field, open_conflicts, types, aliases, comments)
+    return BatchState(
+        checklists,
+        answers,
+        conflicts,
+        open_by_field,
+        open_conflicts,
+        types,
+        aliases,
+        comments,
+        approver_units=await _approver_units(conn, checklists, edits, canonical),
+        scope=scope,
+    )
+
+
+async def _approver_units(conn: Any, checklists: dict[str, dict], edits: list, canonical: Any) -> dict[str, int]:
+    """For each approved checklist a reopen edit names: the unit of the reviewer who approved it."""
+    reopened = {canonical(e.checklist_id) for e in edits if isinstance(e, StatusEdit) and e.action == "reopen"}
+    approved = {
+        c: checklists[c]["status_by"] for c in reopened if c in checklists and checklists[c]["status"] == "approved"
+    }
+    if not approved:
+        return {}
+    rows = await fetch_in(conn, 'SELECT username, unit_id FROM "user" WHERE username IN ({in})', set(approved.values()))
+    units = {r["username"]: r["unit_id"] for r in rows}
+    return {c: units[who] for c, who in approved.items() if who in units}
 
 
 async def write_batch(conn: Any, state: BatchState, writes: BatchWrites) -> None:

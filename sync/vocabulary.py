@@ -40,6 +40,7 @@ REJECTION_REASONS = {
     "reason_required": "Trả lại hoặc mở lại phiếu cần ghi rõ lý do.",
     "own_submission": "Bạn đã nộp phiếu này nên không thể tự duyệt hoặc trả lại; phiếu cần người khác duyệt.",
     "value_not_entered": "Người duyệt chỉ được chọn một trong các giá trị đã nhập, không được nhập giá trị mới.",
+    "reopen_above_only": "Phiếu đã duyệt chỉ được mở lại bởi cấp trên của người đã duyệt (hoặc quản trị tỉnh).",
     "comment_id_taken": "Mã nhận xét này đã được dùng cho nhận xét của một phiếu khác nên nhận xét không được lưu.",
 }
 

@@ -7,6 +7,7 @@
 - `submit`: an editor (official, admin) whose scope holds the checklist's unit, from draft or returned.
 - `return`, `approve`, `reopen`: a decider (reviewer, admin) whose unit is *above* the checklist's unit
   (admins of the province may also act on the province's own checklists).
+- `reopen` of an *approved* checklist: only from above the reviewer who approved it (or an admin).
 - `approve` names the version the reviewer saw (`seen_version`); it fails with `version_changed` if the
   checklist changed since and with `open_conflicts` while conflicts are open.
 - Answer edits reach only draft and returned checklists (a returned one goes back to draft); on
@@ -109,6 +110,14 @@ def transition(
         if open_conflicts:
             return Decision(False, reason="open_conflicts")
     return Decision(True, new_status=target)
+
+
+def may_reopen_approved(actor: Actor, approver_unit_id: int | None, scope: set[int]) -> bool:
+    """An approved checklist is reopened by a unit above the reviewer who approved it (the province's
+    admins always may): the approver cannot quietly undo their own approval."""
+    if actor.role == "admin":
+        return True
+    return approver_unit_id is not None and approver_unit_id != actor.unit_id and approver_unit_id in scope
 
 
 def may_comment(actor: Actor) -> bool:

@@ -146,9 +146,13 @@ async def test_reopen_with_a_reason_reads_as_reopened(device, login):
     rev = await login("huyen.iahdrai")
     v = (await Checklist.get(id=cid)).version
     await rev.post(f"/review/{cid}/decide", data={"action": "approve", "seen_version": str(v)}, headers=ORIGIN)
-    r = await rev.post(f"/review/{cid}/decide", data={"action": "reopen", "comment": "Sai số liệu"}, headers=ORIGIN)
+    # the reviewer who approved cannot undo it; the province, above them, reopens it
+    await rev.post(f"/review/{cid}/decide", data={"action": "reopen", "comment": "Tự mở lại"}, headers=ORIGIN)
+    assert (await Checklist.get(id=cid)).status == "approved"
+    adm = await login("admin")
+    r = await adm.post(f"/review/{cid}/decide", data={"action": "reopen", "comment": "Sai số liệu"}, headers=ORIGIN)
     assert r.status_code == 303
-    page = (await rev.get(f"/review/{cid}")).text
+    page = (await adm.get(f"/review/{cid}")).text
     assert "Mở lại" in page and "Lý do: Sai số liệu" in page
     timeline = page[page.index('id="h-timeline"') :]
     at = [timeline.index(e) for e in ("Đã nộp phiếu", "Đã duyệt phiếu", "Đã mở lại phiếu")]

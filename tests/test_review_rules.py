@@ -157,7 +157,12 @@ async def test_reopen_needs_a_reason_and_reads_as_reopened(device):
     r = await device("huyen.iahdrai")
     seen = (await Checklist.get(id=cid)).version
     assert outcomes(await raw_push(r, r.device_id, [status(1, cid, "approve", seen=seen)])) == [("applied", "")]
-    res = await raw_push(r, r.device_id, [status(2, cid, "reopen"), status(3, cid, "reopen", "Sai số liệu")])
+    # the approver may not undo their own approval: a unit above them (here the province) reopens it
+    assert outcomes(await raw_push(r, r.device_id, [status(2, cid, "reopen", "Tự mở lại")])) == [
+        ("rejected", "reopen_above_only")
+    ]
+    adm = await device("admin")
+    res = await raw_push(adm, adm.device_id, [status(1, cid, "reopen"), status(2, cid, "reopen", "Sai số liệu")])
     assert outcomes(res) == [("rejected", "reason_required"), ("applied", "")]
     await a.sync()
     row = a.checklist(cid)
@@ -293,3 +298,15 @@ async def test_the_tree_is_data_a_province_reviewer_decides_for_a_commune_direct
         await wipe(MUTABLE_TABLES)
         await User.filter(username__in=("t2.official", "t2.reviewer")).delete()
         await commune.delete()
+
+
+def test_an_approved_checklist_is_reopened_from_above_the_approver_pure():
+    from sync.workflow import Actor, may_reopen_approved
+
+    district = Actor("huyen.iahdrai", "reviewer", 46)
+    province_reviewer = Actor("tinh.reviewer", "reviewer", 1)
+    scope_of_province = {1, 46, 147}
+    assert not may_reopen_approved(district, 46, {46, 147})  # the approver themself
+    assert may_reopen_approved(province_reviewer, 46, scope_of_province)  # the unit above
+    assert not may_reopen_approved(district, 1, {46, 147})  # below the approver
+    assert may_reopen_approved(Actor("admin", "admin", 1), 1, scope_of_province)  # the province's admin
