@@ -162,6 +162,12 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
         "invalid",
         "Khoá chống gửi trùng (Idempotency-Key) phải dài 1–64 ký tự, chỉ gồm chữ, số, '-', '_', '.' hoặc ':'.",
     ),
+    # reminders: push subscriptions, the inbox, channel choices
+    "push_endpoint_invalid": (422, "invalid", "Địa chỉ nhận thông báo đẩy (endpoint) không hợp lệ: phải là https://."),
+    "push_keys_invalid": (422, "invalid", "Khoá của đăng ký nhận thông báo đẩy không hợp lệ."),
+    "push_not_configured": (404, "not_found", "Máy chủ chưa bật thông báo đẩy."),
+    "inbox_message_not_found": (404, "not_found", "Không tìm thấy thông báo."),
+    "email_address_invalid": (422, "invalid", "Địa chỉ email không hợp lệ."),
 }
 
 # Why a session ended (Session.ended_reason), as the admin's /users page says it.
@@ -320,4 +326,21 @@ VALIDATION_MESSAGES = {
     "default": "{Label} không hợp lệ.",
     # an empty string where one character is the minimum: "Chưa nhập mật khẩu.", not "quá ngắn"
     "empty": "Chưa nhập {label}.",
+}
+
+
+# What a reminder says (server/reminders/messages.py fills them in). {unit}, {title}, {period}, {due}
+# (dd/mm/yyyy) and {days} come from the deadline; the same words go to the inbox, email and push.
+REMINDER_TEXTS = {
+    "before_title": "Sắp đến hạn: {title}",
+    "before_body": "{unit} chưa nộp «{title}» ({period}). Hạn cuối: {due}, còn {days} ngày.",
+    "due_title": "Hôm nay là hạn cuối: {title}",
+    "due_body": "{unit} chưa nộp «{title}» ({period}). Hạn cuối là hôm nay, {due}.",
+    "after_title": "Quá hạn: {title}",
+    "after_body": "{unit} chưa nộp «{title}» ({period}). Hạn cuối là {due}, đã quá {days} ngày.",
+    "summary_title": "Đơn vị trực thuộc chưa nộp đúng hạn ({date})",
+    "summary_body": "{count} báo cáo quá hạn chưa nộp của các đơn vị trực thuộc:",
+    "summary_line": "{unit}: «{title}» ({period}), hạn {due}, quá {days} ngày.",
+    "open_link": "Mở ứng dụng",
+    "footer": "Thư gửi tự động từ Hệ thống ISO điện tử. Tắt nhận thư trong mục Thông báo của ứng dụng.",
 }

@@ -120,7 +120,10 @@ class Settings:
     )
     # Reminders (server/reminders/): the scheduler, Web Push with VAPID, email through an SMTP relay.
     remind_interval: int = setting(
-        "EISO_REMIND_INTERVAL", 300, "seconds between reminder runs inside the server (`0`: only `eiso remind`)", parse=int
+        "EISO_REMIND_INTERVAL",
+        300,
+        "seconds between reminder runs inside the server (`0`: only `eiso remind`)",
+        parse=int,
     )
     public_url: str = setting("EISO_PUBLIC_URL", "http://127.0.0.1:8000", "the address links in reminders point to")
     vapid_private_key: str = setting(
@@ -128,14 +131,18 @@ class Settings:
     )
     vapid_public_key: str = setting("EISO_VAPID_PUBLIC_KEY", "", "VAPID public key the phones subscribe with")
     vapid_subject: str = setting("EISO_VAPID_SUBJECT", "mailto:iso@example.gov.vn", "VAPID `sub`: who runs this server")
-    push_ttl: int = setting("EISO_PUSH_TTL", 86400, "seconds a push service keeps a reminder for an offline phone", parse=int)
+    push_ttl: int = setting(
+        "EISO_PUSH_TTL", 86400, "seconds a push service keeps a reminder for an offline phone", parse=int
+    )
     push_timeout: int = setting("EISO_PUSH_TIMEOUT", 10, "seconds before a push send is given up", parse=int)
     push_allow_http: bool = setting(
         "EISO_PUSH_ALLOW_HTTP", False, "accept `http://` push endpoints (tests, a local push service)", parse=_flag
     )
     smtp_host: str = setting("EISO_SMTP_HOST", "", "SMTP relay for reminder email; empty: no email")
     smtp_port: int = setting("EISO_SMTP_PORT", 587, "SMTP relay port", parse=int)
-    smtp_starttls: bool = setting("EISO_SMTP_STARTTLS", True, "STARTTLS before login (`0` for a local relay)", parse=_flag)
+    smtp_starttls: bool = setting(
+        "EISO_SMTP_STARTTLS", True, "STARTTLS before login (`0` for a local relay)", parse=_flag
+    )
     smtp_user: str = setting("EISO_SMTP_USER", "", "SMTP login; empty: no login")
     smtp_password: str = setting("EISO_SMTP_PASSWORD", "", "SMTP password")
     smtp_timeout: int = setting("EISO_SMTP_TIMEOUT", 20, "seconds before an SMTP connection is given up", parse=int)
