@@ -39,6 +39,11 @@ MUTABLE_TABLES = [
     "login_failure",
     "audit_log",
     "checklist_alias",
+    "reminder_ledger",
+    "inbox_message",
+    "push_subscription",
+    "notify_prefs",
+    "reminder_policy",
 ]
 ALL_TABLES = MUTABLE_TABLES + ["unit_history", "deadline", "template_item", "template", "user", "unit"]
 
