@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
                 ('email_address', fields.CharField(default='', max_length=254)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'notify_prefs', 'app': 'models', 'pk_attr': 'user_id', 'table_description': "A person's channels: push and email on or off, and the mailbox email goes to."},
+            options={'table': 'notify_prefs', 'app': 'models', 'pk_attr': 'user_id', 'table_description': 'The channels of a person: push and email on or off, and the mailbox email goes to.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
                 ('auth', fields.CharField(max_length=64)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'push_subscription', 'app': 'models', 'pk_attr': 'id', 'table_description': "A browser's Web Push subscription (endpoint and its keys), deleted when the push service says 404/410."},
+            options={'table': 'push_subscription', 'app': 'models', 'pk_attr': 'id', 'table_description': 'The Web Push subscription of a browser (endpoint and keys), deleted when the push service says 404/410.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -70,7 +70,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('sent_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'reminder_ledger', 'app': 'models', 'unique_together': (('rule', 'period', 'stage', 'recipient_id', 'channel'),), 'pk_attr': 'id', 'table_description': 'One message to one person on one channel. The unique key is the promise "at most once": a row is'},
+            options={'table': 'reminder_ledger', 'app': 'models', 'unique_together': (('rule', 'period', 'stage', 'recipient_id', 'channel'),), 'pk_attr': 'id', 'table_description': 'One message to one person on one channel. The unique key is the promise of at most once: a row is'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -82,7 +82,7 @@ class Migration(migrations.Migration):
                 ('updated_by', fields.CharField(default='', max_length=64)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'reminder_policy', 'app': 'models', 'pk_attr': 'id', 'table_description': 'The province\'s reminder policy as data (one row, key "default"); the admin edits it.'},
+            options={'table': 'reminder_policy', 'app': 'models', 'pk_attr': 'id', 'table_description': 'The reminder policy of the province as data (one row, key default), edited by the admin.'},
             bases=['Model'],
         ),
     ]

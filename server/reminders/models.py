@@ -10,7 +10,7 @@ __all__ = ["InboxMessage", "NotifyPrefs", "PushSubscription", "ReminderLedger", 
 
 
 class ReminderPolicy(Model):
-    """The province's reminder policy as data (one row, key "default"); the admin edits it."""
+    """The reminder policy of the province as data (one row, key default), edited by the admin."""
 
     id = fields.IntField(primary_key=True)
     key = fields.CharField(max_length=32, unique=True)
@@ -23,7 +23,7 @@ class ReminderPolicy(Model):
 
 
 class ReminderLedger(Model):
-    """One message to one person on one channel. The unique key is the promise "at most once": a row is
+    """One message to one person on one channel. The unique key is the promise of at most once: a row is
     claimed (inserted, committed) before anything is sent, and only the process that inserted it sends."""
 
     id = fields.BigIntField(primary_key=True)
@@ -48,7 +48,7 @@ class ReminderLedger(Model):
 
 
 class PushSubscription(Model):
-    """A browser's Web Push subscription (endpoint and its keys), deleted when the push service says 404/410."""
+    """The Web Push subscription of a browser (endpoint and keys), deleted when the push service says 404/410."""
 
     id = fields.IntField(primary_key=True)
     user_id = fields.IntField(db_index=True)
@@ -63,7 +63,7 @@ class PushSubscription(Model):
 
 
 class NotifyPrefs(Model):
-    """A person's channels: push and email on or off, and the mailbox email goes to."""
+    """The channels of a person: push and email on or off, and the mailbox email goes to."""
 
     user_id = fields.IntField(primary_key=True)
     push = fields.BooleanField(default=True)
