@@ -4,6 +4,7 @@ server (aiosmtpd) that keeps every email. Both run on 127.0.0.1 for one test and
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import email
 import email.policy
@@ -55,6 +56,7 @@ class PushService:
     answers: dict[str, list[int]] = field(default_factory=dict)
     received: list[Pushed] = field(default_factory=list)
     faults: list[str] = field(default_factory=list)
+    delay: float = 0.0  # seconds before answering: a slow push service keeps senders busy
 
     def subscription(self, name: str) -> dict:
         """A subscription made as a browser makes one: a P-256 key pair and 16 random bytes of auth."""
@@ -94,6 +96,8 @@ class PushService:
         except Exception as exc:  # noqa: BLE001 - every fault is reported by the test
             self.faults.append(f"{name}: {exc!r}")
             return web.Response(status=400)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         queued = self.answers.get(name) or []
         status = queued.pop(0) if queued else 201
         if status == 201:
