@@ -4,6 +4,7 @@ and whether now is inside quiet hours. No database here (tested directly)."""
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -20,7 +21,7 @@ class Policy(BaseModel):
 
     model_config = ConfigDict(strict=True, extra="forbid")
 
-    before_days: list[int] = Field(default=[7, 3, 1], max_length=10)
+    before_days: list[Annotated[int, Field(ge=0, le=60)]] = Field(default=[7, 3, 1], max_length=10)
     after_first: int = Field(default=1, ge=1, le=60)
     after_every: int = Field(default=7, ge=1, le=60)
     reviewer_summary: bool = True
@@ -28,9 +29,7 @@ class Policy(BaseModel):
     quiet_end: str = Field(default="07:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
 
     @model_validator(mode="after")
-    def _days_in_range(self) -> Policy:
-        if any(not 0 <= d <= 60 for d in self.before_days):
-            raise ValueError("before_days")
+    def _nearest_last(self) -> Policy:
         self.before_days = sorted(set(self.before_days), reverse=True)
         return self
 
