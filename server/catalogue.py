@@ -344,3 +344,29 @@ REMINDER_TEXTS = {
     "open_link": "Mở ứng dụng",
     "footer": "Thư gửi tự động từ Hệ thống ISO điện tử. Tắt nhận thư trong mục Thông báo của ứng dụng.",
 }
+
+# The phone's words for reminders (pwa/js/notify.js, pwa/js/ui/inbox.js), served with PHONE_MESSAGES.
+PHONE_MESSAGES.update(
+    {
+        "notify_offer_title": "Nhận nhắc hạn trên điện thoại",
+        "notify_offer_text": "Ứng dụng báo trước hạn nộp báo cáo và khi quá hạn, kể cả khi không mở ứng dụng.",
+        "notify_offer_button": "Bật thông báo",
+        "notify_offer_later": "Để sau",
+        "notify_on": "Đã bật thông báo trên máy này.",
+        "notify_denied": "Trình duyệt đang chặn thông báo. Hãy bật lại trong phần cài đặt của trình duyệt.",
+        "notify_failed": "Chưa đăng ký được thông báo đẩy. Nhắc hạn vẫn có trong mục Thông báo.",
+        "inbox_link": "Thông báo",
+        "inbox_title": "Thông báo",
+        "inbox_empty": "Chưa có thông báo nào.",
+        "inbox_saved_copy": "Đang xem bản lưu trên máy (chưa cập nhật được từ máy chủ).",
+        "inbox_unread": "Chưa đọc",
+        "inbox_open": "Mở phiếu",
+        "prefs_title": "Nhận nhắc hạn qua",
+        "prefs_push": "Thông báo đẩy trên điện thoại",
+        "prefs_email": "Email",
+        "prefs_email_address": "Địa chỉ email công vụ",
+        "prefs_save": "Lưu",
+        "prefs_saved": "Đã lưu cách nhận nhắc hạn.",
+        "prefs_offline": "Cần có mạng để đổi cách nhận nhắc hạn.",
+    }
+)

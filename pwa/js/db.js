@@ -36,6 +36,9 @@ const USER_STEPS = [
   // 2: the outbox by checklist (what waits for one checklist: its marks, a pending submit, whether a
   // checklist that left the scope may be dropped). Entries already waiting are indexed as they are.
   (db, tx) => { tx.objectStore("outbox").createIndex("checklist", "checklist_id"); },
+  // 3: the reminders inbox, kept for offline reading (pwa/js/ui/inbox.js). Touches no other store: the
+  // outbox and everything waiting to be sent stay as they are.
+  (db) => { db.createObjectStore("inbox", { keyPath: "id" }); },
 ];
 
 /** idb's `upgrade` callback that runs every step after `oldVersion`. */
