@@ -23,7 +23,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from server.models import Deadline, Template, TemplateItem, Unit, UnitHistory
+from server.models import AuditLog, Deadline, Template, TemplateItem, Unit, UnitHistory
 from server.textfold import fold_diacritics
 from sync.models import Checklist
 
@@ -256,6 +256,9 @@ async def _load_deadlines(rows: list[dict[str, Any]], report: SeedReport, progre
     for t in await Template.all().order_by("version"):
         latest[t.code] = t
     existing = {d.code: d for d in await Deadline.all()}
+    # A rule the province has edited (/deadlines, /api/deadline-rules) is the province's now: seeding
+    # again does not put the seed's values back over it.
+    edited = set(await AuditLog.filter(object_type="deadline_rule").values_list("object_id", flat=True))
     for done, r in enumerate(rows, 1):
         unit = units.get(r["unit_code"])
         if unit is None:
@@ -271,12 +274,25 @@ async def _load_deadlines(rows: list[dict[str, Any]], report: SeedReport, progre
             "recurrence": r["recurrence"],
             "due_date": r["due_date"],
             "reference": r["reference"],
+            **{
+                k: r[k]
+                for k in (
+                    "period_kind",
+                    "period_offset",
+                    "binding",
+                    "source_number",
+                    "source_date",
+                    "source_issuer",
+                    "source_quote",
+                    "starts_on",
+                )
+            },
         }
         d = existing.get(r["code"])
         if d is None:
             await Deadline.create(code=r["code"], **want)
             report.deadlines_created += 1
-        else:
+        elif str(d.id) not in edited:
             changes = {f: v for f, v in want.items() if getattr(d, f) != v}
             if changes:
                 for f, v in changes.items():

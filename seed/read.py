@@ -19,11 +19,10 @@ from typing import Any
 
 from server.models import ITEM_TYPES, UNIT_KINDS
 from server.textfold import fold_diacritics
-from sync.periods import PERIOD_KINDS
+from sync.periods import PERIOD_KINDS, RECURRENCE_OF_KIND, valid_recurrence
 
 DATA = Path(__file__).resolve().parent / "data"
 _ITEM_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-_RECURRENCE = re.compile(r"monthly:(0?[1-9]|[12]\d|3[01])|yearly:(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")
 
 
 @dataclass(frozen=True)
@@ -128,26 +127,44 @@ def _validate_item(item: dict[str, Any], where: str) -> None:
 
 
 def read_deadlines(path: Path | None = None) -> list[dict[str, Any]]:
-    """Deadlines, each either recurring (`monthly:22`, `yearly:06-30`) or on one due date."""
+    """Deadline rules, each naming its source document: recurring (`monthly:21`, `yearly:06-29`: the
+    last day allowed), on one due date, or with no day (the document fixes none)."""
     path = path or DATA / "deadlines.csv"
     with path.open(encoding="utf-8", newline="") as f:
         return [_deadline(r) for r in csv.DictReader(f)]
 
 
+def _date_or_none(text: str) -> date | None:
+    return date.fromisoformat(text.strip()) if text.strip() else None
+
+
 def _deadline(r: dict[str, str]) -> dict[str, Any]:
     rec = r["recurrence"].strip()
-    due = date.fromisoformat(r["due_date"]) if r["due_date"].strip() else None
-    if bool(rec) == bool(due):
-        raise ValueError(f"deadlines.csv: {r['code']} needs either a recurrence or a due date")
-    if rec and not _RECURRENCE.fullmatch(rec):
+    due = _date_or_none(r["due_date"])
+    kind = r["period_kind"].strip()
+    if rec and due:
+        raise ValueError(f"deadlines.csv: {r['code']} has both a recurrence and a due date")
+    if rec and not valid_recurrence(rec):
         raise ValueError(f"deadlines.csv: {r['code']} has a bad recurrence {rec!r}")
+    if kind not in PERIOD_KINDS or (rec and rec.partition(":")[0] != RECURRENCE_OF_KIND.get(kind)):
+        raise ValueError(f"deadlines.csv: {r['code']} has period kind {kind!r} that does not fit {rec!r}")
+    if r["binding"].strip() not in ("0", "1"):
+        raise ValueError(f"deadlines.csv: {r['code']}: binding must be 0 or 1")
     return {
         "code": r["code"].strip(),
         "title": r["title"],
         "template_code": r["template_code"].strip() or None,
         "unit_code": r["unit_code"].strip(),
         "level": _int_or_none(r["level"]),
+        "period_kind": kind,
+        "period_offset": int(r["period_offset"] or 0),
         "recurrence": rec,
         "due_date": due,
+        "binding": r["binding"].strip() == "1",
+        "source_number": r["source_number"].strip(),
+        "source_date": _date_or_none(r["source_date"]),
+        "source_issuer": r["source_issuer"].strip(),
+        "source_quote": r["source_quote"].strip(),
+        "starts_on": _date_or_none(r["starts_on"]),
         "reference": r["reference"],
     }

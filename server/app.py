@@ -21,6 +21,7 @@ from .durability import NotDurable, check_connection
 from .errors import error_handlers
 from .limits import BodyLimitMiddleware
 from .pages import checklists as checklist_pages
+from .pages import deadlines as deadline_pages
 from .pages import pwa
 from .pages import session as session_pages
 from .pages import units as unit_pages
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         *unit_pages.routes,
         *checklist_pages.routes,
         *user_pages.routes,
+        *deadline_pages.routes,
     ]
     app = Starlette(
         routes=routes,

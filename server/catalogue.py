@@ -11,6 +11,7 @@ engine, which may not import the server, needs them too; they are re-exported he
 from __future__ import annotations
 
 from sync.periods import (
+    DUE_SOON_DAYS,
     PERIOD_EXAMPLES,
     PERIOD_KINDS,
     PERIOD_LABELS,
@@ -28,6 +29,11 @@ __all__ = [
     "CHECKLIST_STATUSES",
     "CHECKLIST_STATUS_LABELS",
     "CHOICE_LABELS",
+    "DEADLINE_RULE_ACTIONS_DONE",
+    "DUE_RULE_LABELS",
+    "DUE_STATUS_LABELS",
+    "PERIOD_KIND_LABELS",
+    "PERIOD_OFFSET_LABELS",
     "FIELD_LABELS",
     "PERIOD_EXAMPLES",
     "PERIOD_KINDS",
@@ -168,6 +174,33 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "push_not_configured": (404, "not_found", "Máy chủ chưa bật thông báo đẩy."),
     "inbox_message_not_found": (404, "not_found", "Không tìm thấy thông báo."),
     "email_address_invalid": (422, "invalid", "Địa chỉ email không hợp lệ."),
+    # deadline rules (the province's calendar: /deadlines, /api/deadline-rules)
+    "deadline_rule_not_found": (404, "not_found", "Không tìm thấy quy định về hạn nộp."),
+    "deadline_rule_code_taken": (409, "exists", "Mã quy định '{code}' đã được dùng cho một quy định khác."),
+    "deadline_rule_code_invalid": (
+        422,
+        "invalid",
+        "Mã quy định chỉ gồm chữ in hoa không dấu, số, '-' hoặc '_' (1–64 ký tự), ví dụ: KT-BAO-CAO-NAM.",
+    ),
+    "deadline_rule_text_missing": (422, "invalid", "Chưa nhập {label}."),
+    "deadline_rule_text_too_long": (422, "invalid", "{Label} quá dài (tối đa {maximum} ký tự)."),
+    "deadline_rule_date_invalid": (422, "invalid", "{Label} không phải một ngày có thật."),
+    "deadline_rule_recurrence_invalid": (
+        422,
+        "invalid",
+        "Cách lặp lại không hợp lệ: dùng 'monthly:21' (ngày 21 hằng tháng) hoặc 'yearly:06-29' (ngày 29/6 hằng năm).",
+    ),
+    "deadline_rule_recurrence_kind": (
+        422,
+        "invalid",
+        "Hạn hằng tháng dành cho báo cáo tháng, hạn hằng năm cho báo cáo năm; báo cáo một lần cần một ngày cụ thể.",
+    ),
+    "deadline_rule_two_dates": (422, "invalid", "Chỉ chọn một trong hai: hạn lặp lại hoặc một ngày hạn cụ thể."),
+    "deadline_rule_period_kind": (
+        422,
+        "invalid",
+        "Kỳ báo cáo của quy định ({kind}) khác với kỳ của mẫu phiếu ({template_kind}).",
+    ),
 }
 
 # Why a session ended (Session.ended_reason), as the admin's /users page says it.
@@ -183,6 +216,32 @@ USER_ACTIONS_DONE = {
     "deactivated": "Đã khoá tài khoản {username}; mọi phiên đăng nhập của tài khoản đã kết thúc.",
     "reactivated": "Đã mở khoá tài khoản {username}.",
     "device_revoked": "Đã thu hồi thiết bị của tài khoản {username} và kết thúc phiên đăng nhập của thiết bị đó.",
+}
+# Where a unit stands with one deadline (server/services/deadlines.py, DUE_STATUSES); {n} is the number of
+# days left or past. "today" is a due item on its last day.
+DUE_STATUS_LABELS = {
+    "upcoming": "Còn {n} ngày",
+    "due": "Còn {n} ngày",
+    "today": "Hôm nay là hạn cuối",
+    "overdue": "Quá hạn {n} ngày",
+    "done": "Đã nộp",
+}
+# A rule's due date as people read it (the last day allowed), and the period it asks for.
+DUE_RULE_LABELS = {
+    "monthly": "Ngày {day} hằng tháng",
+    "yearly": "Ngày {day}/{month} hằng năm",
+    "once": "Ngày {date}",
+    "none": "Văn bản không ấn định ngày; tỉnh chưa đặt hạn",
+}
+PERIOD_KIND_LABELS = {"month": "Báo cáo tháng", "year": "Báo cáo năm", "once": "Một lần"}
+PERIOD_OFFSET_LABELS = {
+    0: "Kỳ chứa ngày hạn (báo cáo tháng 12 nộp trong tháng 12)",
+    -1: "Kỳ trước ngày hạn (báo cáo năm 2026 nộp trước 30/6/2027)",
+}
+# What the /deadlines page confirms after an action (`?done=` names one of these).
+DEADLINE_RULE_ACTIONS_DONE = {
+    "created": "Đã thêm quy định {code}. Điện thoại nhận được ở lần đồng bộ sau.",
+    "changed": "Đã lưu quy định {code}. Điện thoại nhận được ở lần đồng bộ sau.",
 }
 
 # What the phone says when no answer of the server's arrives to say it: name -> message (`{status}` is
@@ -249,6 +308,8 @@ def for_client() -> dict:
         # Messages by name, for what the phone checks or meets itself (a login form left empty, no network).
         "messages": {**{name: message for name, (_s, _c, message) in PROBLEMS.items()}, **PHONE_MESSAGES},
         "period_recent": RECENT_PERIODS,  # how many recent periods of each kind a create form offers
+        "due_statuses": DUE_STATUS_LABELS,  # where a unit stands with a deadline ({n}: days left or past)
+        "due_soon_days": DUE_SOON_DAYS,  # from how many days before its date a deadline is "due"
     }
 
 
@@ -295,6 +356,21 @@ FIELD_LABELS = {
     "seen_version": "phiên bản đã xem",
     "comment": "nhận xét",
     "conflict_id": "mã xung đột",
+    # deadline rules
+    "code": "mã quy định",
+    "title": "tên hạn nộp",
+    "level": "cấp đơn vị",
+    "period_kind": "loại kỳ báo cáo",
+    "period_offset": "độ lệch kỳ báo cáo",
+    "recurrence": "cách lặp lại",
+    "due_date": "ngày hạn",
+    "binding": "áp dụng tại tỉnh",
+    "source_number": "số văn bản",
+    "source_date": "ngày văn bản",
+    "source_issuer": "cơ quan ban hành",
+    "source_quote": "trích dẫn văn bản",
+    "starts_on": "ngày bắt đầu tính",
+    "reference": "vị trí trong văn bản",
 }
 
 # A pydantic refusal as a Vietnamese sentence, by pydantic's error type. `{label}` is the field's label

@@ -96,10 +96,27 @@ class Deadline(Model):
         "models.Unit", related_name="deadlines", on_delete=fields.RESTRICT
     )
     level = fields.IntField(null=True)
-    # Recurring: "monthly:22" or "yearly:06-30"; one-off: due_date set and recurrence "".
+    # The last day allowed, as the source document means it: "trước ngày 22 hằng tháng" is "monthly:21",
+    # "trước ngày 30/6" is "yearly:06-29"; one-off: due_date set and recurrence "". A rule whose document
+    # fixes no day (Kon Tum's "định kỳ hàng năm") has neither until the province sets one.
     recurrence = fields.CharField(max_length=32, default="")
     due_date = fields.DateField(null=True)
-    reference = fields.TextField(default="")
+    reference = fields.TextField(default="")  # where in the source document (article, section)
+    # The rule as data (issue 15): the document it comes from, quoted. Database defaults let the columns
+    # be added to a table that already has rows (SQLite and PostgreSQL refuse NOT NULL without one).
+    source_number = fields.CharField(max_length=64, default="", db_default="")  # "474/QĐ-UBND"
+    source_date = fields.DateField(null=True)
+    source_issuer = fields.CharField(max_length=255, default="", db_default="")
+    source_quote = fields.TextField(default="", db_default="")
+    # The period a checklist must be for: its kind, and how many periods before the due date's own one
+    # (a report due before 30/6/2027 covers the year 2026: -1).
+    period_kind = fields.CharField(max_length=16, default="once", db_default="once")
+    period_offset = fields.IntField(default=0, db_default=0)
+    # Whether the rule binds this province; rules of other provinces are kept as data, not enforced.
+    binding = fields.BooleanField(default=True, db_default=True)
+    # The first due date that counts (a rule adopted in 2026 does not make 2022 overdue).
+    starts_on = fields.DateField(null=True)
+    updated_at = fields.DatetimeField(auto_now=True, null=True)
 
     class Meta:
         table = "deadline"

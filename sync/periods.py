@@ -6,6 +6,7 @@ A checklist is made for one period of its template's kind: a month ("2026-11"), 
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -76,3 +77,61 @@ def recent_periods(period_kind: str, today: date) -> list[str]:
     if period_kind == "year":
         return [f"{today.year - i:04d}" for i in range(RECENT_PERIODS["year"])]
     return ["once"]
+
+
+# ---------------------------------------------------------------------------------- deadline dates
+# A deadline rule's recurrence names the last day allowed: "monthly:21" (the documents' "trước ngày 22
+# hằng tháng") or "yearly:06-29" ("trước ngày 30/6"). A day past a month's end is its last day.
+RECURRENCE = re.compile(r"^(monthly):(0?[1-9]|[12]\d|3[01])$|^(yearly):(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+# The recurrence kind each period kind is due by.
+RECURRENCE_OF_KIND = {"month": "monthly", "year": "yearly"}
+# How many missed periods before the current one stay on a unit's list (a rule's `starts_on` may cut
+# it shorter): a year of months, three years.
+OVERDUE_LOOKBACK = {"monthly": 12, "yearly": 3}
+# From this many days before its date a deadline is "due": it heads the list (the phone gets it too).
+DUE_SOON_DAYS = 7
+
+
+def valid_recurrence(recurrence: str) -> bool:
+    return bool(RECURRENCE.match(recurrence))
+
+
+def day_before(day: date) -> date:
+    """ "Trước ngày X" allows day X - 1 at the latest."""
+    return date.fromordinal(day.toordinal() - 1)
+
+
+def _clamped(year: int, month: int, day: int) -> date:
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
+def due_dates_around(recurrence: str, today: date, back: int) -> list[date]:
+    """The due dates of a recurrence: up to `back` before today, then the first on or after today."""
+    kind, _, arg = recurrence.partition(":")
+    if kind == "monthly":
+        now = today.year * 12 + today.month - 1
+        dates = [_clamped(i // 12, i % 12 + 1, int(arg)) for i in range(now - back - 1, now + 2)]
+    elif kind == "yearly":
+        month, day = (int(x) for x in arg.split("-"))
+        dates = [_clamped(today.year + i, month, day) for i in range(-back - 1, 2)]
+    else:
+        return []
+    past = [d for d in dates if d < today][-back:] if back else []
+    return past + [d for d in dates if d >= today][:1]
+
+
+def shift_period(period: str, period_kind: str, offset: int) -> str:
+    """A period moved by `offset` periods of its kind: ("2027", "year", -1) → "2026"."""
+    if period_kind == "month":
+        y, m = int(period[:4]), int(period[5:7])
+        index = y * 12 + (m - 1) + offset
+        return f"{index // 12:04d}-{index % 12 + 1:02d}"
+    if period_kind == "year":
+        return f"{int(period) + offset:04d}"
+    return "once"
+
+
+def period_due_on(period_kind: str, period_offset: int, due: date) -> str:
+    """The period a report due on `due` covers: the due date's own period moved by the rule's offset
+    (a report due 29/06/2027 with offset -1 covers "2026")."""
+    return shift_period(current_period(period_kind, due), period_kind, period_offset)

@@ -401,15 +401,30 @@ def test_a_template_with_a_bad_item_is_refused():
 
 async def test_deadlines_for_reports_and_roadmap_milestones(db):
     await load_seed()
-    monthly = await Deadline.get(code="KT-MONTHLY-REPORT").prefetch_related("template", "unit")
-    assert (monthly.recurrence, monthly.template.code, monthly.unit.code, monthly.level) == (
-        "monthly:22",
+    # The monthly and 30-June rules come from Huế's and An Giang's documents: kept, not binding Kon Tum,
+    # due on the last day allowed ("trước ngày 22" is the 21st).
+    monthly = await Deadline.get(code="HUE-MONTHLY-REPORT").prefetch_related("template", "unit")
+    assert (monthly.recurrence, monthly.template.code, monthly.unit.code, monthly.level, monthly.binding) == (
+        "monthly:21",
         "monthly_report",
         "KT",
         None,
+        False,
     )
-    annual = await Deadline.get(code="KT-ANNUAL-REPORT").prefetch_related("template")
-    assert (annual.recurrence, annual.template.code) == ("yearly:06-30", "annual_report")
+    annual = await Deadline.get(code="AG-ANNUAL-REPORT").prefetch_related("template")
+    assert (annual.recurrence, annual.template.code, annual.period_offset, annual.binding) == (
+        "yearly:06-29",
+        "annual_report",
+        -1,
+        False,
+    )
+    kon_tum = await Deadline.get(code="KT-ANNUAL-REPORT")
+    assert (kon_tum.binding, kon_tum.source_number, kon_tum.recurrence, kon_tum.due_date) == (
+        True,
+        "474/QĐ-UBND",
+        "",
+        None,
+    )
     communes = await Deadline.get(code="KT-ROADMAP-2030").prefetch_related("unit")
     assert (communes.due_date, communes.unit.code, communes.level) == (date(2030, 12, 31), "KT", 2)
     # level 1 mixes 2025 agencies and 2027 districts, so their milestones are per unit

@@ -63,3 +63,11 @@ export function message(name, values = {}) {
 function fill(text, values) {
   return text.replace(/\{(\w+)\}/g, (all, key) => (key in values ? String(values[key]) : all));
 }
+
+/** Where a unit stands with a deadline, in the catalogue's words: "today" is a due item's last day. */
+export function dueStatusLabel(status, days) {
+  const key = status === "due" && days === 0 ? "today" : status;
+  return fill(data.due_statuses[key] || status, { n: Math.abs(days) });
+}
+/** From how many days before its date a deadline counts as "due". */
+export function dueSoonDays() { return data.due_soon_days; }

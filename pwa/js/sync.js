@@ -4,6 +4,7 @@
 import { sha256Hex } from "./evidence.js";
 import { errorText, message, protocolVersion } from "./catalogue.js";
 import { fmtDateTime } from "./ui/common.js";
+import { refreshDeadlines } from "./deadlines.js";
 
 const BATCH = 200;
 const CHUNK = 64 * 1024;
@@ -98,6 +99,7 @@ export class Syncer extends EventTarget {
     await this.push(deviceId);
     await this.pull(deviceId);
     await this.fetchTemplates();
+    await refreshDeadlines(this.store, api); // every sync: a rule the province changed shows now
     await this.store.kvSet("last_sync_ms", Date.now());
     await this.store.kvSet("auth_needed", false);
     this.emit("changed");

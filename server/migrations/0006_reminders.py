@@ -5,7 +5,7 @@ from json import dumps, loads
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0003_device_session_lockout')]
+    dependencies = [('models', '0005_deadline_rules')]
 
     initial = False
 

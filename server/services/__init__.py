@@ -9,7 +9,8 @@ refuses. The routes only parse, call one of these and render JSON or HTML.
     unit_changes  the rename / move / merge writes, each kept in the unit's history
     checklists  create for a unit, template and period; progress; list in scope; one with answers
     sessions    log in and out
-    deadlines   which deadlines apply to a unit and when each is next due
+    deadlines   what each unit owes (due_items: overdue until that template and period is handed in)
+    deadline_rules  the province's calendar as data: list, add and edit rules, each naming its source
     devices     register (idempotent), bind to a session, revoke a device and end its session
     accounts    an admin's users: end their sessions, deactivate and reactivate them
 """

@@ -1,25 +1,20 @@
 import { api } from "../sync.js";
 import { message, periodLabel, recentPeriods, statusLabel } from "../catalogue.js";
 import { failureText, readSyncState } from "../syncstate.js";
-import { h, clear, fmtDateTime, fmtIsoDate, todayVN, progressBar, isAnswered, toast } from "./common.js";
+import { deadlinesView, refreshDeadlines } from "../deadlines.js";
+import { deadlinesCard } from "./deadlines.js";
+import { h, clear, fmtDateTime, todayVN, progressBar, isAnswered, toast } from "./common.js";
 
-const DAY = 86400000;
 
-/** My unit's deadlines from the server (/api/deadlines), kept on the phone so they show offline and
- * fetched again in the background when online. Only the days left are counted here, from today in
- * Vietnam. Null when the phone has never fetched them. */
-async function deadlinesFor(store) {
-  let cached = await store.kvGet("deadlines");
-  const fresh = refreshOnce(store, "deadlines", async () => (await api("GET", "/api/deadlines")).deadlines);
-  if (!cached) cached = await fresh;
-  if (!cached) return null;
-  const t = todayVN();
-  const today = Date.UTC(t.y, t.m - 1, t.d);
-  return cached.map((d) => {
-    const [y, m, day] = d.due.split("-").map(Number);
-    const due = Date.UTC(y, m - 1, day);
-    return { title: d.title, due: d.due, days: Math.round((due - today) / DAY), template_code: d.template_code };
-  }).filter((d) => d.days >= -31).slice(0, 4);
+/** My unit's deadlines as kept on the phone (refreshed on every sync); fetched here only when the phone
+ * has never had them. */
+async function deadlinesFor(store, user, summaries) {
+  if (!user.unit) return null;
+  const mine = summaries.map((s) => ({ status: s.c.status, period: s.c.period, template_code: s.t ? s.t.code : s.c.template_code }));
+  const view = () => deadlinesView(store, user.unit.id, todayVN(), mine, []);
+  let out = await view();
+  if (!out && navigator.onLine && await refreshDeadlines(store, api)) out = await view();
+  return out;
 }
 
 const refreshed = new Map();
@@ -78,18 +73,8 @@ export async function renderHome(main, ctx) {
     h("h2", { id: "h-sync", text: "Đồng bộ" }), ...syncLines,
     h("a", { class: "btn", href: "#/outbox" }, "Xem hàng đợi gửi")));
 
-  const deadlines = await deadlinesFor(store);
-  frag.push(h("section", { class: "card", "aria-labelledby": "h-dl" },
-    h("h2", { id: "h-dl", text: "Hạn sắp tới" }),
-    deadlines === null ? h("p", { class: "muted", text: "Cần có mạng để tải các hạn nộp." }) :
-    h("ul", { class: "deadlines" }, deadlines.map((d) => {
-      const done = summaries.find((s) => s.t && d.template_code && s.t.code === d.template_code
-        && ["submitted", "approved"].includes(s.c.status));
-      const soon = d.days <= 7;
-      return h("li", { class: done ? "done" : soon ? "soon" : "" },
-        h("span", { class: "dl-title", text: d.title }),
-        h("span", { class: "dl-date", text: "Hạn " + fmtIsoDate(d.due) + (done ? " · đã nộp" : d.days === 0 ? " · hôm nay" : d.days < 0 ? ` · quá hạn ${-d.days} ngày` : ` · còn ${d.days} ngày`) }));
-    }))));
+  const due = await deadlinesFor(store, user, summaries);
+  frag.push(deadlinesCard(due));
 
   const list = h("ul", { class: "checklists" });
   for (const s of summaries) {
@@ -107,7 +92,7 @@ export async function renderHome(main, ctx) {
     h("h2", { id: "h-cl", text: "Phiếu của tôi" }),
     summaries.length ? list : h("p", { class: "muted", text: "Chưa có phiếu nào. Tạo phiếu mới ở dưới." })));
 
-  frag.push(await newChecklistForm(ctx));
+  frag.push(await newChecklistForm(ctx, due));
   frag.push(h("p", { class: "footer-actions" },
     h("button", { type: "button", class: "btn", onclick: () => ctx.logout() }, "Đăng xuất")));
 
@@ -118,7 +103,7 @@ export async function renderHome(main, ctx) {
 /** "Tạo phiếu" works offline: the template and the period are picked from lists (the periods come from
  * the catalogue's words, current first), the checklist is made here with its own id and a `create` edit
  * waits in the outbox; the server keeps one checklist per unit, template and period. */
-async function newChecklistForm(ctx) {
+async function newChecklistForm(ctx, due) {
   const { store, user } = ctx;
   let templates = await store.kvGet("template_list");
   const fresh = refreshOnce(store, "template_list", async () => (await api("GET", "/api/templates")).templates);
@@ -129,8 +114,10 @@ async function newChecklistForm(ctx) {
   const chosen = () => templates.find((x) => String(x.id) === select.value);
   const fillPeriods = () => {
     const t = chosen();
-    periods.replaceChildren(...(t ? recentPeriods(t.period_kind, todayVN()) : [])
-      .map((p) => h("option", { value: p }, periodLabel(p))));
+    // The periods a deadline still asks for come first (the annual report due in June 2027 is for 2026).
+    const owed = t && due ? due.items.filter((d) => d.template_code === t.code && d.status !== "done").map((d) => d.period) : [];
+    const list = [...new Set([...owed, ...(t ? recentPeriods(t.period_kind, todayVN()) : [])])];
+    periods.replaceChildren(...list.map((p) => h("option", { value: p }, periodLabel(p))));
   };
   fillPeriods();
   select.addEventListener("change", fillPeriods);
