@@ -180,3 +180,25 @@ async def test_the_province_can_change_the_policy(db, settings):
     stages = sorted(await ReminderLedger.filter(recipient_id=w["off1"].id).values_list("stage", flat=True))
     assert stages == ["after-1", "before-2"]
     assert await ReminderLedger.filter(recipient_id=w["rev"].id).count() == 0
+
+
+async def test_the_server_runs_the_scheduler_itself_every_interval(db, settings):
+    import asyncio
+    import dataclasses
+
+    from server.reminders.scheduler import start_scheduler
+
+    w = await make_world()
+    assert start_scheduler(dataclasses.replace(settings, remind_interval=0)) is None  # cron only
+    ticks = iter([at(DUE - timedelta(days=7), 22), at(DUE - timedelta(days=7), 7)] + [at(DUE, 8)] * 100)
+    scheduler = start_scheduler(dataclasses.replace(settings, remind_interval=1), clock=lambda: next(ticks))
+    try:
+        for _ in range(50):  # first run in quiet hours (held), the next one a second later sends
+            if await InboxMessage.filter(user_id=w["off1"].id).exists():
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await scheduler.stop()
+    assert scheduler.task.cancelled()
+    stages = await ReminderLedger.filter(recipient_id=w["off1"].id, channel="inbox").values_list("stage", flat=True)
+    assert stages[:1] == ["before-7"]

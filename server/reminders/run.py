@@ -186,7 +186,9 @@ class _Texts:
         )
 
     async def _summary(self, row: ReminderLedger) -> Text:
-        items = [i for i in await due_items(self.today) if i.status == "overdue"]
+        if not hasattr(self, "overdue"):  # read once per run, however many reviewers
+            self.overdue = [i for i in await due_items(self.today) if i.status == "overdue"]
+        items = self.overdue
         late = []
         for i in items:
             if row.unit_id in _ancestors(i.unit_id, self.parents):

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
+from datetime import datetime
 
 from ..config import Settings
 from .run import run_once
@@ -15,14 +17,15 @@ log = logging.getLogger("eiso.reminders")
 
 
 class Scheduler:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, clock: Callable[[], datetime] | None = None):
         self.settings = settings
+        self.clock = clock  # None: the real clock (tests pass their own)
         self.task = asyncio.create_task(self._loop(), name="eiso-reminders")
 
     async def _loop(self) -> None:
         while True:
             try:
-                await run_once(self.settings)
+                await run_once(self.settings, self.clock() if self.clock else None)
             except Exception:  # noqa: BLE001 - a failed run must not stop the next one
                 log.exception("reminder run failed")
             await asyncio.sleep(self.settings.remind_interval)
@@ -33,5 +36,5 @@ class Scheduler:
             await self.task
 
 
-def start_scheduler(settings: Settings) -> Scheduler | None:
-    return Scheduler(settings) if settings.remind_interval > 0 else None
+def start_scheduler(settings: Settings, clock: Callable[[], datetime] | None = None) -> Scheduler | None:
+    return Scheduler(settings, clock) if settings.remind_interval > 0 else None
