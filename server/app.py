@@ -23,6 +23,7 @@ from .limits import BodyLimitMiddleware
 from .pages import checklists as checklist_pages
 from .pages import deadlines as deadline_pages
 from .pages import pwa
+from .pages import reminders as reminder_pages
 from .pages import session as session_pages
 from .pages import units as unit_pages
 from .pages import users as user_pages
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         *unit_pages.routes,
         *checklist_pages.routes,
         *user_pages.routes,
+        *reminder_pages.routes,
         *deadline_pages.routes,
     ]
     app = Starlette(

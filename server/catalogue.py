@@ -174,6 +174,13 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "push_not_configured": (404, "not_found", "Máy chủ chưa bật thông báo đẩy."),
     "inbox_message_not_found": (404, "not_found", "Không tìm thấy thông báo."),
     "email_address_invalid": (422, "invalid", "Địa chỉ email không hợp lệ."),
+    "reminder_before_days_invalid": (
+        422,
+        "invalid",
+        "Số ngày nhắc trước hạn phải là các số từ 0 đến 60, cách nhau bởi dấu phẩy, ví dụ: 7, 3, 1.",
+    ),
+    "reminder_after_days_invalid": (422, "invalid", "Số ngày nhắc sau hạn phải là một số từ 1 đến 60."),
+    "reminder_quiet_hours_invalid": (422, "invalid", "Giờ không gửi phải có dạng HH:MM, ví dụ 21:00."),
     # deadline rules (the province's calendar: /deadlines, /api/deadline-rules)
     "deadline_rule_not_found": (404, "not_found", "Không tìm thấy quy định về hạn nộp."),
     "deadline_rule_code_taken": (409, "exists", "Mã quy định '{code}' đã được dùng cho một quy định khác."),

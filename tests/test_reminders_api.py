@@ -76,3 +76,32 @@ async def test_only_the_provincial_admin_changes_the_reminder_policy(login):
     for bad in ({"before_days": [100]}, {"quiet_start": "25:00"}, {"after_every": 0}, {"sms": True}):
         r = await admin.put("/api/reminders/policy", json={**policy, **bad})
         assert r.status_code == 422 and r.json()["field"].split(".")[0] in bad, r.json()
+
+
+SAME_ORIGIN = {"Origin": "http://testserver"}
+FORM = {"before_days": "5, 2", "after_first": "2", "after_every": "3", "quiet_start": "20:00", "quiet_end": "06:30"}
+
+
+async def test_the_admin_edits_the_policy_on_the_reminders_page(login):
+    admin = await login("admin")
+    r = await admin.get("/reminders")
+    assert r.status_code == 200 and 'value="7, 3, 1"' in r.text and "Chưa gửi nhắc hạn nào." in r.text
+    r = await admin.post("/reminders", data=FORM, headers=SAME_ORIGIN)
+    assert r.status_code == 303 and r.headers["location"] == "/reminders?saved=1"
+    policy = (await admin.get("/api/reminders/policy")).json()
+    assert (policy["before_days"], policy["after_every"], policy["reviewer_summary"], policy["quiet_end"]) == (
+        [5, 2],
+        3,
+        False,
+        "06:30",
+    )
+    for bad, words in (
+        ({"before_days": "bảy"}, "Số ngày nhắc trước hạn phải là các số từ 0 đến 60"),
+        ({"after_every": "0"}, "Số ngày nhắc sau hạn phải là một số từ 1 đến 60."),
+        ({"quiet_start": "9h"}, "Giờ không gửi phải có dạng HH:MM"),
+    ):
+        r = await admin.post("/reminders", data={**FORM, **bad}, headers=SAME_ORIGIN)
+        assert r.status_code == 422 and words in r.text, bad
+    official = await login("xa.iatoi")
+    assert (await official.get("/reminders")).status_code == 403
+    assert (await official.post("/reminders", data=FORM, headers=SAME_ORIGIN)).status_code == 403
