@@ -9,7 +9,7 @@ import { renderHome } from "./ui/home.js";
 import { renderChecklist } from "./ui/checklist.js";
 import { renderOutbox } from "./ui/outbox.js";
 import { renderInbox } from "./ui/inbox.js";
-import { offerNotifications } from "./notify.js";
+import { forgetPushSubscription, offerNotifications } from "./notify.js";
 import { flushFieldsOnScreen, recordDrafts } from "./drafts.js";
 import { chipText, readSyncState, tickRetryTimes } from "./syncstate.js";
 import { message } from "./catalogue.js";
@@ -106,6 +106,7 @@ async function logout() {
   }
   ctx.syncer.stop();
   const username = ctx.user.username;
+  await forgetPushSubscription(); // the next person on a shared phone gets none of these reminders
   try { await api("DELETE", "/api/session"); } catch (err) { await metaSet("logout_pending", true); }
   await metaSet("user", null);
   ctx.store.close();

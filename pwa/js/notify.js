@@ -69,3 +69,18 @@ export async function offerNotifications(main, ctx) {
       }, message("notify_offer_later"))));
   main.prepend(card);
 }
+
+/** On logout: this phone stops getting the account's reminders (a shared phone must not show the last
+ * person's deadlines to the next one). Best effort: offline, the server deletes it on the next 404/410. */
+export async function forgetPushSubscription() {
+  if (!pushSupported()) return;
+  try {
+    const reg = await withTimeout(navigator.serviceWorker.ready, 3000);
+    const sub = await reg.pushManager.getSubscription();
+    if (!sub) return;
+    try { await api("DELETE", "/api/push/subscriptions", { endpoint: sub.endpoint }); } catch { /* offline */ }
+    await sub.unsubscribe();
+  } catch (err) {
+    console.warn("push unsubscribe", err);
+  }
+}

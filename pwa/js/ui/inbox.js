@@ -62,17 +62,17 @@ export async function renderInbox(main, ctx) {
   const store = ctx.store;
   let list = await cached(store);
   let fresh = false;
+  let prefs = await store.kvGet("notify_prefs");
   if (navigator.onLine) {
-    try { list = await refresh(store); fresh = true; } catch { /* the saved copy below */ }
+    try { list = await refresh(store); fresh = true; } catch { /* the saved copy */ }
+    try { prefs = await api("GET", "/api/notify/prefs"); await store.kvSet("notify_prefs", prefs); } catch { /* saved */ }
   }
+  // Everything is read first, then the screen is replaced at once: two renders racing (a hash change
+  // and a refresh) each leave one whole screen, never one screen with parts of both.
   clear(main);
   main.append(h("h1", { text: message("inbox_title") }));
   if (!fresh) main.append(h("p", { class: "notice", role: "status", text: message("inbox_saved_copy") }));
   if (!list.length) main.append(h("p", { id: "inbox-empty", text: message("inbox_empty") }));
   else main.append(h("ul", { class: "inbox", id: "inbox-list" }, ...list.map((m) => messageItem(store, m))));
-  let prefs = await store.kvGet("notify_prefs");
-  if (navigator.onLine) {
-    try { prefs = await api("GET", "/api/notify/prefs"); await store.kvSet("notify_prefs", prefs); } catch { /* saved */ }
-  }
   if (prefs) main.append(prefsForm(prefs));
 }
