@@ -202,3 +202,32 @@ async def test_the_server_runs_the_scheduler_itself_every_interval(db, settings)
     assert scheduler.task.cancelled()
     stages = await ReminderLedger.filter(recipient_id=w["off1"].id, channel="inbox").values_list("stage", flat=True)
     assert stages[:1] == ["before-7"]
+
+
+async def test_a_person_who_turned_push_and_email_off_still_finds_the_reminder_in_the_inbox(
+    db, settings, push_service, smtp_server
+):
+    w = await make_world()
+    s = channel_settings(settings, push_service, smtp_server)
+    await subscribe(push_service, "off1-phone", w["off1"])
+    await service.set_prefs(w["off1"].id, False, False, "off1@xa.gov.vn")
+    await run_once(s, at(DUE - timedelta(days=1), 9))
+    assert push_service.received == [] and smtp_server.messages == []
+    assert await InboxMessage.filter(user_id=w["off1"].id).count() == 1
+
+
+def test_eiso_vapid_makes_a_key_pair_the_push_sender_accepts():
+    import subprocess
+    import sys
+
+    from server.config import Settings
+    from server.push import PushSender
+
+    out = subprocess.run([sys.executable, "-m", "server.cli", "vapid"], capture_output=True, text=True, timeout=60)
+    values = dict(line.split("=", 1) for line in out.stdout.split())
+    assert (
+        set(values) == {"EISO_VAPID_PRIVATE_KEY", "EISO_VAPID_PUBLIC_KEY"}
+        and len(values["EISO_VAPID_PUBLIC_KEY"]) == 87
+    )
+    settings = Settings.from_env({"EISO_VAPID_PRIVATE_KEY": values["EISO_VAPID_PRIVATE_KEY"]})
+    assert PushSender(settings).enabled
