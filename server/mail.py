@@ -7,6 +7,7 @@ uses smtplib in a worker thread, one connection for a batch, and is never called
 from __future__ import annotations
 
 import asyncio
+import base64
 import html
 import smtplib
 import ssl
@@ -45,6 +46,19 @@ def build_message(settings: Settings, mail: Mail) -> EmailMessage:
     return msg
 
 
+def _login(conn: smtplib.SMTP, user: str, password: str) -> None:
+    """smtplib encodes credentials as ASCII: a password with Vietnamese letters would raise. AUTH PLAIN
+    is UTF-8 (RFC 4616), so such credentials are sent that way."""
+    if (user + password).isascii():
+        conn.login(user, password)
+        return
+    conn.ehlo_or_helo_if_needed()
+    token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
+    code, reply = conn.docmd("AUTH", "PLAIN " + token)
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, reply)
+
+
 def _send_batch(settings: Settings, messages: list[EmailMessage]) -> list[str]:
     """Errors by message ("" when sent); one connection, reopened once after a dropped one."""
     errors: list[str] = []
@@ -55,7 +69,7 @@ def _send_batch(settings: Settings, messages: list[EmailMessage]) -> list[str]:
         if settings.smtp_starttls:
             conn.starttls(context=ssl.create_default_context())
         if settings.smtp_user:
-            conn.login(settings.smtp_user, settings.smtp_password)
+            _login(conn, settings.smtp_user, settings.smtp_password)
         return conn
 
     for msg in messages:
@@ -69,7 +83,7 @@ def _send_batch(settings: Settings, messages: list[EmailMessage]) -> list[str]:
                 smtp = None
                 if attempt == 2:
                     errors.append(f"{exc.__class__.__name__}: {exc}"[:250])
-            except (smtplib.SMTPException, OSError) as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure is this email's failure, retried later
                 smtp = None
                 errors.append(f"{exc.__class__.__name__}: {exc}"[:250])
                 break

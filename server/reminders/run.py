@@ -25,7 +25,7 @@ from .. import mail
 from ..catalogue import REMINDER_TEXTS
 from ..config import Settings
 from ..models import Deadline, Template, Unit, User
-from ..push import PushSender
+from ..push import PushOutcome, PushSender
 from .due import due_items
 from .messages import Text, deadline_text, summary_text
 from .models import InboxMessage, NotifyPrefs, PushSubscription, ReminderLedger
@@ -277,7 +277,10 @@ async def run_once(settings: Settings, now: datetime | None = None) -> RunReport
                     link_label=REMINDER_TEXTS["open_link"],
                 )
             )
-        errors = await mail.send_batch(settings, mails)
+        try:
+            errors = await mail.send_batch(settings, mails)
+        except Exception as exc:  # noqa: BLE001 - never leave claimed rows "sending": retry them later
+            errors = [f"{exc.__class__.__name__}: {exc}"[:250]] * len(mails)
         for r, err in zip(email, errors):
             results[r.id] = ("failed", err) if err else ("sent", "")
 
@@ -308,12 +311,15 @@ async def _send_pushes(settings: Settings, rows, texts: _Texts, results: dict) -
             payload = {"title": t.title, "body": " ".join(t.lines), "url": t.path, "tag": f"{r.rule}/{r.period}"}
             urgency = "high" if r.stage.startswith("after") or r.stage == "before-1" else "normal"
             async with gate:
-                out = await sender.send(
-                    {"endpoint": sub.endpoint, "keys": {"p256dh": sub.p256dh, "auth": sub.auth}},
-                    payload,
-                    topic=f"{r.rule}-{r.period}",
-                    urgency=urgency,
-                )
+                try:
+                    out = await sender.send(
+                        {"endpoint": sub.endpoint, "keys": {"p256dh": sub.p256dh, "auth": sub.auth}},
+                        payload,
+                        topic=f"{r.rule}-{r.period}",
+                        urgency=urgency,
+                    )
+                except Exception as exc:  # noqa: BLE001 - a bad subscription key fails this push alone
+                    out = PushOutcome("failed", f"{exc.__class__.__name__}: {exc}"[:250])
             results[r.id] = (out.status, out.detail)
             if out.status == "gone":
                 await PushSubscription.filter(id=sub.id).delete()
