@@ -231,3 +231,20 @@ def test_eiso_vapid_makes_a_key_pair_the_push_sender_accepts():
     )
     settings = Settings.from_env({"EISO_VAPID_PRIVATE_KEY": values["EISO_VAPID_PRIVATE_KEY"]})
     assert PushSender(settings).enabled
+
+
+async def test_a_retry_never_reaches_a_shared_phone_that_another_person_now_uses(db, settings, push_service):
+    w = await make_world()
+    s = channel_settings(settings, push_service)
+    sub = push_service.subscription("shared-phone")
+    args = (sub["endpoint"], sub["keys"]["p256dh"], sub["keys"]["auth"])
+    await service.subscribe(w["off1"].id, *args, allow_http=True)
+    push_service.answers = {"shared-phone": [503]}
+    day = DUE - timedelta(days=7)
+    await run_once(s, at(day, 8))  # off1's push fails, to be retried in 5 minutes
+    await service.subscribe(w["off2"].id, *args, allow_http=True)  # off2 logs in on that phone
+    await run_once(s, at(day, 8, 6))
+    got = [p.payload["body"] for p in push_service.received]
+    assert got and all(body.startswith("Xã Hai") for body in got)  # off2's own reminder, never off1's
+    row = await ReminderLedger.get(recipient_id=w["off1"].id, channel__startswith="push:")
+    assert row.status == "gone"

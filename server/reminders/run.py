@@ -304,8 +304,8 @@ async def _send_pushes(settings: Settings, rows, texts: _Texts, results: dict) -
 
         async def one(r: ReminderLedger) -> None:
             sub = subs.get(int(r.channel[5:]))
-            if sub is None:
-                results[r.id] = ("gone", "subscription deleted")
+            if sub is None or sub.user_id != r.recipient_id:  # deleted, or the phone now belongs to another
+                results[r.id] = ("gone", "subscription deleted or moved")
                 return
             t = await texts.text(r)
             payload = {"title": t.title, "body": " ".join(t.lines), "url": t.path, "tag": f"{r.rule}/{r.period}"}
