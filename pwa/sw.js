@@ -57,3 +57,47 @@ async function shellFirst(key, req) {
     return new Response("Không có mạng", { status: 503, headers: { "Content-Type": "text/plain; charset=utf-8" } });
   }
 }
+
+// ---- reminders: Web Push ---------------------------------------------------------------------------
+// The server sends {title, body, url, tag}; a newer reminder of the same deadline and period replaces the
+// older one on screen (same tag). A click opens the app at the reminder's checklist, in a window already
+// open when there is one. Kept as plain functions so a test can call them (a headless click is not trusted).
+self.notificationTarget = function notificationTarget(data) {
+  const url = new URL((data && data.url) || "/app/#/", self.location.origin);
+  // Only our own app: a link to another site in a push message is never followed.
+  if (url.origin !== self.location.origin || !url.pathname.startsWith("/app/")) return self.location.origin + "/app/#/";
+  return url.href;
+};
+
+self.notificationOptions = function notificationOptions(data) {
+  return {
+    body: data.body || "",
+    tag: data.tag || "eiso",
+    renotify: false,
+    icon: "/app/icons/icon-192.png",
+    badge: "/app/icons/icon-192.png",
+    lang: "vi",
+    data: { url: self.notificationTarget(data) },
+  };
+};
+
+self.addEventListener("push", (event) => {
+  let data = {};
+  try { data = event.data ? event.data.json() : {}; } catch { data = { body: event.data ? event.data.text() : "" }; }
+  event.waitUntil(self.registration.showNotification(data.title || "e-ISO Xã", self.notificationOptions(data)));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const target = (event.notification.data && event.notification.data.url) || self.notificationTarget({});
+  event.waitUntil((async () => {
+    const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+    for (const w of windows) {
+      if (new URL(w.url).pathname.startsWith("/app/")) {
+        await w.focus();
+        return w.navigate ? w.navigate(target) : undefined;
+      }
+    }
+    return self.clients.openWindow(target);
+  })());
+});

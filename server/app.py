@@ -13,6 +13,7 @@ from starlette.staticfiles import StaticFiles
 from tortoise import Tortoise
 
 from .api import checklists, deadlines, devices, evidence, review, session, templates, units, users
+from .api import reminders as reminder_api
 from .api import sync as sync_api
 from .config import Settings
 from .db import tortoise_config
@@ -22,11 +23,13 @@ from .limits import BodyLimitMiddleware
 from .pages import checklists as checklist_pages
 from .pages import deadlines as deadline_pages
 from .pages import pwa
+from .pages import reminders as reminder_pages
 from .pages import review as review_pages
 from .pages import session as session_pages
 from .pages import units as unit_pages
 from .pages import users as user_pages
 from .pages.render import render_error
+from .reminders.scheduler import start_scheduler
 from .security import SecurityMiddleware
 
 STATIC = Path(__file__).parent / "static"
@@ -46,9 +49,12 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
             except NotDurable:
                 await Tortoise.close_connections()
                 raise
+        reminders = start_scheduler(settings) if init_db else None
         try:
             yield
         finally:
+            if reminders is not None:
+                await reminders.stop()
             if init_db:
                 await Tortoise.close_connections()
 
@@ -63,6 +69,7 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         *evidence.routes,
         *users.routes,
         *review.routes,
+        *reminder_api.routes,
         *pwa.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
         *session_pages.routes,
@@ -70,6 +77,7 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         *checklist_pages.routes,
         *user_pages.routes,
         *review_pages.routes,
+        *reminder_pages.routes,
         *deadline_pages.routes,
     ]
     app = Starlette(

@@ -189,6 +189,19 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "review_text_missing": (422, "invalid", "Vui lòng nhập nội dung nhận xét."),
     "review_reason_missing": (422, "invalid", "Vui lòng ghi lý do trả lại hoặc mở lại phiếu."),
     "review_action_invalid": (422, "invalid", "Thao tác duyệt không hợp lệ."),
+    # reminders: push subscriptions, the inbox, channel choices
+    "push_endpoint_invalid": (422, "invalid", "Địa chỉ nhận thông báo đẩy (endpoint) không hợp lệ: phải là https://."),
+    "push_keys_invalid": (422, "invalid", "Khoá của đăng ký nhận thông báo đẩy không hợp lệ."),
+    "push_not_configured": (404, "not_found", "Máy chủ chưa bật thông báo đẩy."),
+    "inbox_message_not_found": (404, "not_found", "Không tìm thấy thông báo."),
+    "email_address_invalid": (422, "invalid", "Địa chỉ email không hợp lệ."),
+    "reminder_before_days_invalid": (
+        422,
+        "invalid",
+        "Số ngày nhắc trước hạn phải là các số từ 0 đến 60, cách nhau bởi dấu phẩy, ví dụ: 7, 3, 1.",
+    ),
+    "reminder_after_days_invalid": (422, "invalid", "Số ngày nhắc sau hạn phải là một số từ 1 đến 60."),
+    "reminder_quiet_hours_invalid": (422, "invalid", "Giờ không gửi phải có dạng HH:MM, ví dụ 21:00."),
     # deadline rules (the province's calendar: /deadlines, /api/deadline-rules)
     "deadline_rule_not_found": (404, "not_found", "Không tìm thấy quy định về hạn nộp."),
     "deadline_rule_code_taken": (409, "exists", "Mã quy định '{code}' đã được dùng cho một quy định khác."),
@@ -489,3 +502,46 @@ VALIDATION_MESSAGES = {
     # an empty string where one character is the minimum: "Chưa nhập mật khẩu.", not "quá ngắn"
     "empty": "Chưa nhập {label}.",
 }
+
+
+# What a reminder says (server/reminders/messages.py fills them in). {unit}, {title}, {period}, {due}
+# (dd/mm/yyyy) and {days} come from the deadline; the same words go to the inbox, email and push.
+REMINDER_TEXTS = {
+    "before_title": "Sắp đến hạn: {title}",
+    "before_body": "{unit} chưa nộp «{title}» ({period}). Hạn cuối: {due}, còn {days} ngày.",
+    "due_title": "Hôm nay là hạn cuối: {title}",
+    "due_body": "{unit} chưa nộp «{title}» ({period}). Hạn cuối là hôm nay, {due}.",
+    "after_title": "Quá hạn: {title}",
+    "after_body": "{unit} chưa nộp «{title}» ({period}). Hạn cuối là {due}, đã quá {days} ngày.",
+    "summary_title": "Đơn vị trực thuộc chưa nộp đúng hạn ({date})",
+    "summary_body": "{count} báo cáo quá hạn chưa nộp của các đơn vị trực thuộc:",
+    "summary_line": "{unit}: «{title}» ({period}), hạn {due}, quá {days} ngày.",
+    "open_link": "Mở ứng dụng",
+    "footer": "Thư gửi tự động từ Hệ thống ISO điện tử. Tắt nhận thư trong mục Thông báo của ứng dụng.",
+}
+
+# The phone's words for reminders (pwa/js/notify.js, pwa/js/ui/inbox.js), served with PHONE_MESSAGES.
+PHONE_MESSAGES.update(
+    {
+        "notify_offer_title": "Nhận nhắc hạn trên điện thoại",
+        "notify_offer_text": "Ứng dụng báo trước hạn nộp báo cáo và khi quá hạn, kể cả khi không mở ứng dụng.",
+        "notify_offer_button": "Bật thông báo",
+        "notify_offer_later": "Để sau",
+        "notify_on": "Đã bật thông báo trên máy này.",
+        "notify_denied": "Trình duyệt đang chặn thông báo. Hãy bật lại trong phần cài đặt của trình duyệt.",
+        "notify_failed": "Chưa đăng ký được thông báo đẩy. Nhắc hạn vẫn có trong mục Thông báo.",
+        "inbox_link": "Thông báo",
+        "inbox_title": "Thông báo",
+        "inbox_empty": "Chưa có thông báo nào.",
+        "inbox_saved_copy": "Đang xem bản lưu trên máy (chưa cập nhật được từ máy chủ).",
+        "inbox_unread": "Chưa đọc",
+        "inbox_open": "Mở phiếu",
+        "prefs_title": "Nhận nhắc hạn qua",
+        "prefs_push": "Thông báo đẩy trên điện thoại",
+        "prefs_email": "Email",
+        "prefs_email_address": "Địa chỉ email công vụ",
+        "prefs_save": "Lưu",
+        "prefs_saved": "Đã lưu cách nhận nhắc hạn.",
+        "prefs_offline": "Cần có mạng để đổi cách nhận nhắc hạn.",
+    }
+)

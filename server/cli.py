@@ -1,5 +1,5 @@
-"""The `eiso` command: serve, seed, createuser, migrate, simulate, and the account commands (devices,
-revoke-device, end-sessions, deactivate, reactivate)."""
+"""The `eiso` command: serve, seed, createuser, migrate, simulate, the account commands (devices,
+revoke-device, end-sessions, deactivate, reactivate), and reminders (vapid, remind)."""
 
 from __future__ import annotations
 
@@ -215,6 +215,35 @@ def cmd_simulate(args, settings: Settings) -> None:
         raise SystemExit("Mô phỏng: có sửa đổi bị mất hoặc thiết bị chưa khớp với máy chủ.")
 
 
+def cmd_vapid(args, settings: Settings) -> None:
+    from .push import make_vapid_keys
+
+    private, public = make_vapid_keys()
+    print(f"EISO_VAPID_PRIVATE_KEY={private}")
+    print(f"EISO_VAPID_PUBLIC_KEY={public}")
+
+
+def cmd_remind(args, settings: Settings) -> None:
+    import json
+    from datetime import datetime
+
+    from .reminders.run import run_once
+
+    now = datetime.fromisoformat(args.now) if args.now else None
+    if now is not None and now.tzinfo is None:
+        raise SystemExit("--now phải có múi giờ, ví dụ 2026-12-08T07:00:00+07:00")
+
+    async def run():
+        await Tortoise.init(config=tortoise_config(settings.database_url))
+        try:
+            return await run_once(settings, now)
+        finally:
+            await Tortoise.close_connections()
+
+    report = asyncio.run(run())
+    print(json.dumps(vars(report), ensure_ascii=False))
+
+
 async def _migrated(settings: Settings) -> None:
     from .migrate import upgrade
 
@@ -273,6 +302,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--url", help="địa chỉ máy chủ đang chạy; bỏ trống để chạy trong tiến trình")
     p.add_argument("--user", default="admin", help="tài khoản dùng cho các thiết bị (mặc định: admin)")
     p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("vapid", help="tạo cặp khoá VAPID cho thông báo đẩy")
+    p.set_defaults(func=cmd_vapid)
+
+    p = sub.add_parser("remind", help="gửi nhắc hạn đến hạn (cho cron; chạy cùng lúc với máy chủ vẫn an toàn)")
+    p.add_argument("--now", help="thời điểm chạy (ISO 8601 có múi giờ); bỏ trống: bây giờ")
+    p.set_defaults(func=cmd_remind)
 
     args = parser.parse_args(argv)
     args.func(args, Settings.from_env())

@@ -118,6 +118,36 @@ class Settings:
         "set `1` to start on a database that can lose answered pushes on power loss (tests, demos)",
         parse=_flag,
     )
+    # Reminders (server/reminders/): the scheduler, Web Push with VAPID, email through an SMTP relay.
+    remind_interval: int = setting(
+        "EISO_REMIND_INTERVAL",
+        300,
+        "seconds between reminder runs inside the server (`0`: only `eiso remind`)",
+        parse=int,
+    )
+    public_url: str = setting("EISO_PUBLIC_URL", "http://127.0.0.1:8000", "the address links in reminders point to")
+    vapid_private_key: str = setting(
+        "EISO_VAPID_PRIVATE_KEY", "", "VAPID private key, raw base64url (`eiso vapid` makes one); empty: no push"
+    )
+    vapid_public_key: str = setting("EISO_VAPID_PUBLIC_KEY", "", "VAPID public key the phones subscribe with")
+    vapid_subject: str = setting("EISO_VAPID_SUBJECT", "mailto:iso@example.gov.vn", "VAPID `sub`: who runs this server")
+    push_ttl: int = setting(
+        "EISO_PUSH_TTL", 86400, "seconds a push service keeps a reminder for an offline phone", parse=int
+    )
+    push_timeout: int = setting("EISO_PUSH_TIMEOUT", 10, "seconds before a push send is given up", parse=int)
+    push_allow_http: bool = setting(
+        "EISO_PUSH_ALLOW_HTTP", False, "accept `http://` push endpoints (tests, a local push service)", parse=_flag
+    )
+    smtp_host: str = setting("EISO_SMTP_HOST", "", "SMTP relay for reminder email; empty: no email")
+    smtp_port: int = setting("EISO_SMTP_PORT", 587, "SMTP relay port", parse=int)
+    smtp_starttls: bool = setting(
+        "EISO_SMTP_STARTTLS", True, "STARTTLS before login (`0` for a local relay)", parse=_flag
+    )
+    smtp_user: str = setting("EISO_SMTP_USER", "", "SMTP login; empty: no login")
+    smtp_password: str = setting("EISO_SMTP_PASSWORD", "", "SMTP password")
+    smtp_timeout: int = setting("EISO_SMTP_TIMEOUT", 20, "seconds before an SMTP connection is given up", parse=int)
+    mail_from: str = setting("EISO_MAIL_FROM", "iso@example.gov.vn", "sender address of reminder email")
+    mail_from_name: str = setting("EISO_MAIL_FROM_NAME", "Hệ thống ISO điện tử", "sender name of reminder email")
     # Not from the environment: the window the failed logins above are counted in.
     login_window_seconds: int = 900
 

@@ -6,7 +6,7 @@ from sync.models import MODEL_MODULES as ENGINE_MODEL_MODULES
 
 from .config import Settings, normalise_db_url
 
-MODEL_MODULES = ["server.models", *ENGINE_MODEL_MODULES]
+MODEL_MODULES = ["server.models", *ENGINE_MODEL_MODULES, "server.reminders.models"]
 
 
 def tortoise_config(db_url: str) -> dict:

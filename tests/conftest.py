@@ -40,6 +40,11 @@ MUTABLE_TABLES = [
     "audit_log",
     "checklist_alias",
     "review_comment",
+    "reminder_ledger",
+    "inbox_message",
+    "push_subscription",
+    "notify_prefs",
+    "reminder_policy",
 ]
 ALL_TABLES = MUTABLE_TABLES + ["unit_history", "deadline", "template_item", "template", "user", "unit"]
 

@@ -175,8 +175,8 @@ def test_a_version_1_phone_upgrades_and_sends_every_edit_once(new_context, live_
     page.wait_for_selector("#h-unit")
     wait_synced(page, timeout=30000)
     after = page.evaluate(RAW_SCHEMA, "eiso-u-xa.iatoi")
-    assert after["version"] == 3
-    assert after["stores"] == sorted([*before["stores"], "comments"])  # step 3 adds the review comments
+    assert after["version"] == 4
+    assert after["stores"] == sorted([*before["stores"], "comments", "inbox"])  # steps 3 and 4 add them
     assert after["outbox_indexes"] == ["checklist", "item"]
     assert page.evaluate("window.__eiso.store.outboxCount()") == 0
 

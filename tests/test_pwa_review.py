@@ -359,7 +359,7 @@ def test_an_older_phone_upgrades_to_comments_keeps_its_edits_and_gets_earlier_co
     page.wait_for_selector("#h-unit")
     wait_synced(page, timeout=30000)
     after = page.evaluate(RAW_SCHEMA, name)
-    assert after["version"] == 3 and "comments" in after["stores"]
+    assert after["version"] == 4 and "comments" in after["stores"]
     rows = live_server.sql("SELECT seq, item_key FROM edit WHERE device_id = ? ORDER BY seq", (made["device_id"],))
     assert rows == [(s, e["item_key"]) for s, e in zip(made["seqs"], UPGRADE_EDITS, strict=True)]
     answers = page.evaluate(

@@ -8,6 +8,8 @@ import { renderLogin } from "./ui/login.js";
 import { renderHome } from "./ui/home.js";
 import { renderChecklist } from "./ui/checklist.js";
 import { renderOutbox } from "./ui/outbox.js";
+import { renderInbox } from "./ui/inbox.js";
+import { forgetPushSubscription, offerNotifications } from "./notify.js";
 import { flushFieldsOnScreen, recordDrafts } from "./drafts.js";
 import { chipText, readSyncState, tickRetryTimes } from "./syncstate.js";
 import { message } from "./catalogue.js";
@@ -104,6 +106,7 @@ async function logout() {
   }
   ctx.syncer.stop();
   const username = ctx.user.username;
+  await forgetPushSubscription(); // the next person on a shared phone gets none of these reminders
   try { await api("DELETE", "/api/session"); } catch (err) { await metaSet("logout_pending", true); }
   await metaSet("user", null);
   ctx.store.close();
@@ -185,7 +188,11 @@ async function route({ keepScroll = false } = {}) {
   try {
     if ((m = /^#\/c\/([\w-]+)/.exec(hash))) await renderChecklist(main, ctx, m[1]);
     else if (hash.startsWith("#/outbox")) await renderOutbox(main, ctx);
-    else await renderHome(main, ctx);
+    else if (hash.startsWith("#/inbox")) await renderInbox(main, ctx);
+    else {
+      await renderHome(main, ctx);
+      await offerNotifications(main, ctx); // after the first sync only, never on first load
+    }
   } catch (err) {
     if (err instanceof AuthNeeded) { showAuthBanner(); return; }
     console.error(err);

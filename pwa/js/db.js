@@ -44,6 +44,9 @@ const USER_STEPS = [
     db.createObjectStore("comments", { keyPath: "id" }).createIndex("checklist", "checklist_id");
     tx.objectStore("kv").delete("cursor");
   },
+  // 4: the reminders inbox, kept for offline reading (pwa/js/ui/inbox.js). Touches no other store: the
+  // outbox and everything waiting to be sent stay as they are.
+  (db) => { db.createObjectStore("inbox", { keyPath: "id" }); },
 ];
 
 /** idb's `upgrade` callback that runs every step after `oldVersion`. */
