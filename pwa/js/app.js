@@ -185,24 +185,28 @@ async function route({ keepScroll = false } = {}) {
     return;
   }
   let m;
+  // A screen is built aside and shown only if it is still the one asked for: a slow screen (home waits
+  // for deadlines and the notification offer) must not replace one opened after it.
+  const screen = document.createElement("div");
   try {
-    if ((m = /^#\/c\/([\w-]+)/.exec(hash))) await renderChecklist(main, ctx, m[1]);
-    else if (hash.startsWith("#/outbox")) await renderOutbox(main, ctx);
-    else if (hash.startsWith("#/inbox")) await renderInbox(main, ctx);
+    if ((m = /^#\/c\/([\w-]+)/.exec(hash))) await renderChecklist(screen, ctx, m[1]);
+    else if (hash.startsWith("#/outbox")) await renderOutbox(screen, ctx);
+    else if (hash.startsWith("#/inbox")) await renderInbox(screen, ctx);
     else {
-      await renderHome(main, ctx);
-      await offerNotifications(main, ctx); // after the first sync only, never on first load
+      await renderHome(screen, ctx);
+      await offerNotifications(screen, ctx); // after the first sync only, never on first load
     }
   } catch (err) {
     if (err instanceof AuthNeeded) { showAuthBanner(); return; }
     console.error(err);
-    clear(main);
-    main.append(h("p", { class: "notice error", role: "alert", text: "Có lỗi khi hiển thị: " + (err.message || err) }));
+    clear(screen);
+    screen.append(h("p", { class: "notice error", role: "alert", text: "Có lỗi khi hiển thị: " + (err.message || err) }));
   }
+  if (render !== renders) return; // another screen was asked for meanwhile: it shows itself
+  main.replaceChildren(...screen.childNodes);
   updateChip();
   // A screen opens at its top (the outbox used to open mid-list, hiding its status, when coming from a
   // scrolled checklist); a refresh of the same screen keeps the place.
-  if (render !== renders) return; // a newer render (another screen) owns the scroll position
   renderedHash = hash;
   window.scrollTo(0, sameScreen ? scroll : 0);
 }
