@@ -9,7 +9,7 @@ import { renderHome } from "./ui/home.js";
 import { renderChecklist } from "./ui/checklist.js";
 import { renderOutbox } from "./ui/outbox.js";
 import { renderInbox } from "./ui/inbox.js";
-import { forgetPushSubscription, offerNotifications } from "./notify.js";
+import { forgetPushSubscription, offerNotifications, offerPutOff } from "./notify.js";
 import { flushFieldsOnScreen, recordDrafts } from "./drafts.js";
 import { chipText, readSyncState, tickRetryTimes } from "./syncstate.js";
 import { message } from "./catalogue.js";
@@ -203,6 +203,7 @@ async function route({ keepScroll = false } = {}) {
     screen.append(h("p", { class: "notice error", role: "alert", text: "Có lỗi khi hiển thị: " + (err.message || err) }));
   }
   if (render !== renders) return; // another screen was asked for meanwhile: it shows itself
+  if (offerPutOff()) screen.querySelector("#notify-offer")?.remove(); // put off while this screen was built
   main.replaceChildren(...screen.childNodes);
   updateChip();
   // A screen opens at its top (the outbox used to open mid-list, hiding its status, when coming from a

@@ -14,8 +14,12 @@ export function pushSupported() {
 }
 
 /** Whether to offer notifications now: supported, not yet asked, synced once, not put off this week. */
+// Put off in this page, known at once: a screen built before the choice was saved must not show it again.
+let putOffInPage = false;
+export const offerPutOff = () => putOffInPage;
+
 export async function shouldOffer(store, now = Date.now()) {
-  if (!pushSupported() || Notification.permission !== "default") return false;
+  if (putOffInPage || !pushSupported() || Notification.permission !== "default") return false;
   if (!(await store.kvGet("last_sync_ms"))) return false;
   const later = await store.kvGet("notify_later_ms");
   return !later || now - later > WEEK;
@@ -65,7 +69,7 @@ export async function offerNotifications(main, ctx) {
       }, message("notify_offer_button")),
       h("button", {
         type: "button", class: "btn", id: "notify-later",
-        onclick: async () => { await ctx.store.kvSet("notify_later_ms", Date.now()); card.remove(); },
+        onclick: async () => { putOffInPage = true; card.remove(); await ctx.store.kvSet("notify_later_ms", Date.now()); },
       }, message("notify_offer_later"))));
   main.prepend(card);
 }
