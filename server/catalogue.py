@@ -545,3 +545,32 @@ PHONE_MESSAGES.update(
         "prefs_offline": "Cần có mạng để đổi cách nhận nhắc hạn.",
     }
 )
+
+
+# ---------------------------------------------------------------------------------- progress (issue 16)
+# A unit's status as its approved checklists show it (server/services/progress.py, PROGRESS_STATUSES).
+PROGRESS_STATUS_LABELS = {
+    "not_started": "Chưa bắt đầu",
+    "building": "Đang xây dựng",
+    "converted": "Đã chuyển đổi sang ISO 9001:2015",
+    "announced": "Đã công bố ISO điện tử",
+    "applying": "Đang áp dụng, duy trì",
+}
+# One month's report of one unit (progress.TIMELINESS): a word and a sign, never colour alone.
+TIMELINESS_LABELS = {
+    "on_time": "Đúng hạn",
+    "late": "Trễ hạn",
+    "missing": "Chưa nộp, quá hạn",
+    "not_yet_due": "Chưa đến hạn",
+    "handed_in": "Đã nộp (không có hạn)",
+    "no_deadline": "Chưa nộp (không có hạn)",
+}
+TIMELINESS_SIGNS = {
+    "on_time": "✓",
+    "late": "!",
+    "missing": "✗",
+    "not_yet_due": "…",
+    "handed_in": "✓",
+    "no_deadline": "–",
+}
+__all__ += ["PROGRESS_STATUS_LABELS", "TIMELINESS_LABELS", "TIMELINESS_SIGNS"]
