@@ -64,6 +64,7 @@ __all__ = [
     "ChecklistFacts",
     "Milestone",
     "UnitStatus",
+    "counts_of",
     "derive_status",
     "milestones_of",
     "months_back",
@@ -335,7 +336,8 @@ async def milestones_of(units: Iterable[Unit]) -> dict[int, Milestone]:
     return out
 
 
-def _counts(ids: Iterable[int], statuses: dict[int, UnitStatus]) -> dict:
+def counts_of(ids: Iterable[int], statuses: dict[int, UnitStatus]) -> dict:
+    """Units per status, the target (how many units) and how many reached it (done, percent)."""
     counts = {s: 0 for s in PROGRESS_STATUSES}
     for uid in ids:
         counts[statuses.get(uid, NOT_STARTED).status] += 1
@@ -357,7 +359,7 @@ def roadmap_progress(
         if m:
             by_year.setdefault(m.year, []).append(u.id)
             due_of[m.year] = max(due_of.get(m.year, m.due), m.due)
-    years = [{"year": y, "due": due_of[y], **_counts(ids, statuses)} for y, ids in sorted(by_year.items())]
+    years = [{"year": y, "due": due_of[y], **counts_of(ids, statuses)} for y, ids in sorted(by_year.items())]
     ids = {u.id for u in units}
     children: dict[int, list[int]] = {}
     for u in units:
@@ -372,5 +374,5 @@ def roadmap_progress(
             uid = stack.pop()
             below.append(uid)
             stack.extend(children.get(uid, ()))
-        districts.append({"unit_id": u.id, "name": u.name, **_counts(below, statuses)})
+        districts.append({"unit_id": u.id, "name": u.name, **counts_of(below, statuses)})
     return {"by_year": years, "by_district": districts}
