@@ -26,7 +26,7 @@ from .units import unit_in_scope
 
 DASHBOARD_ROLES = ("admin", "reviewer", "viewer")
 MONTHS_DEFAULT, MONTHS_MAX = 6, 12
-OVERDUE_SHOWN = 30  # the rest is counted, and listed on the units' own pages
+OVERDUE_SHOWN = 20  # units listed; the rest are counted (each unit's page lists its own)
 REVIEW_SHOWN = 10
 
 
@@ -56,6 +56,37 @@ async def _crumbs(user: User, focus: Unit) -> list[dict]:
             break
         uid = u.parent_id  # type: ignore[attr-defined]
     return list(reversed(out))
+
+
+async def _overdue(today: date, ids: list[int], names: dict[int, str]) -> dict:
+    """What is overdue today, one line per unit (the most items first) with its oldest item."""
+    items = [i for i in await deadlines.due_items(today, ids) if i.status == "overdue"]
+    by_unit: dict[int, list[deadlines.DueItem]] = {}
+    for i in items:
+        by_unit.setdefault(i.unit_id, []).append(i)
+    order = sorted(by_unit, key=lambda u: (-len(by_unit[u]), min(i.due for i in by_unit[u]), names.get(u, "")))
+    shown = order[:OVERDUE_SHOWN]
+    oldest = {u: min(by_unit[u], key=lambda i: (i.due, i.rule_id)) for u in shown}
+    rules = {r.id: r for r in await Deadline.filter(id__in={i.rule_id for i in oldest.values()})}
+    return {
+        "count": len(items),
+        "unit_count": len(by_unit),
+        "units": [
+            {
+                "unit_id": u,
+                "unit_name": names.get(u, ""),
+                "count": len(by_unit[u]),
+                "oldest": {
+                    "title": rules[oldest[u].rule_id].title,
+                    "period": oldest[u].period,
+                    "period_label": period_label(oldest[u].period),
+                    "due": oldest[u].due,
+                    "days_late": -oldest[u].days_left,
+                },
+            }
+            for u in shown
+        ],
+    }
 
 
 def months_param(raw: int | None) -> int:
@@ -130,10 +161,8 @@ async def dashboard(
             counts[grid[(uid, m)].status] += 1
         per_month.append({"period": m, "label": period_label(m), "counts": counts})
 
-    overdue = [i for i in await deadlines.due_items(today, ids) if i.status == "overdue"]
-    overdue.sort(key=lambda i: (i.due, i.unit_id))
-    rules = {r.id: r for r in await Deadline.filter(id__in={i.rule_id for i in overdue[:OVERDUE_SHOWN]})}
     names = {u.id: u.name for u in units}
+    overdue = await _overdue(today, ids, names)
     waiting = None
     if user.role in DECIDERS:
         f = review.QueueFilters(unit_id=None if focus.id == user.unit_id else focus.id, status="submitted")  # type: ignore[attr-defined]
@@ -162,20 +191,6 @@ async def dashboard(
         "total": progress.counts_of(ids, statuses),
         "roadmap": roadmap,
         "grid": {"rows": rows, "per_month": per_month},
-        "overdue": {
-            "count": len(overdue),
-            "items": [
-                {
-                    "unit_id": i.unit_id,
-                    "unit_name": names.get(i.unit_id, ""),
-                    "title": rules[i.rule_id].title,
-                    "period": i.period,
-                    "period_label": period_label(i.period),
-                    "due": i.due,
-                    "days_late": -i.days_left,
-                }
-                for i in overdue[:OVERDUE_SHOWN]
-            ],
-        },
+        "overdue": overdue,
         "review": waiting,
     }
