@@ -151,3 +151,18 @@ async def test_the_page_is_small_and_needs_no_script(login, world):
     assert "<script" not in r.text and "style=" not in r.text
     assert re.search(r"<svg class=\"bar\"[^>]*role=\"img\"", r.text)
     assert '<table class="figures">' in r.text  # the same figures as a table
+
+
+async def test_the_unit_pages_show_the_derived_status_and_the_checklist_that_set_it(login, world):
+    admin = await login("admin")
+    page = (await admin.get(f"/units/{await uid('KT-146')}")).text
+    assert "Đã công bố ISO điện tử</span> từ 20/06/2026" in page
+    assert f'href="/checklists/{world["146-rollout"]}"' in page and "(Một lần)" in page
+    # the district's page lists its communes with their derived statuses; the seeded column is not used
+    district = (await admin.get(f"/units/{await uid('KT-045')}")).text
+    assert district.count("badge p-") == 4 and "Đang áp dụng, duy trì" in district
+    # an unapproved announcement changes nothing
+    kt097 = (await admin.get(f"/units/{await uid('KT-097')}")).text
+    assert "Chưa có thông tin" in kt097 and "chưa có phiếu nào được duyệt" in kt097
+    tree = (await admin.get("/units")).text
+    assert "Tính từ các phiếu đã duyệt" in tree and 'aria-label="UBND huyện Ia H&#39;Drai: 2/4"' in tree

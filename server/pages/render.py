@@ -31,6 +31,7 @@ from ..catalogue import (
     period_label,
 )
 from ..errors import ApiError
+from ..services.dashboard import DASHBOARD_ROLES
 from ..services.progress import PROGRESS_STATUSES
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
@@ -97,6 +98,7 @@ def render_error(request: Request, err: ApiError) -> Response:
 
 # A unit's derived status and its monthly reports' timeliness (issue 16: server/services/progress.py).
 templates.env.globals.update(
+    DASHBOARD_ROLES=DASHBOARD_ROLES,
     PROGRESS_STATUS_LABELS=PROGRESS_STATUS_LABELS,
     PROGRESS_STATUSES=PROGRESS_STATUSES,
     TIMELINESS_LABELS=TIMELINESS_LABELS,
