@@ -142,6 +142,19 @@ def test_the_dashboard_passes_axe_and_fits_the_screen(browser, dash_server, view
         _shot(page, f"dashboard-district-{tag}")
         axe_check(page, f"dashboard-district-{tag}")
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        # a unit: its page shows the derived status and the checklist that set it
+        page.click("table.grid a:has-text('Xã Ia Đal')")
+        page.wait_for_url("**/units/*")
+        facts = page.inner_text("dl.facts")
+        assert "Đã công bố ISO điện tử từ 30/05/2026" in facts and "theo phiếu đã duyệt" in facts
+        _shot(page, f"unit-derived-{tag}")
+        axe_check(page, f"unit-derived-{tag}")
+        page.click("dl.facts a[href^='/checklists/']")
+        page.wait_for_url("**/checklists/*")
+        assert "Triển khai áp dụng" in page.inner_text("h1")
+        page.goto("/units")
+        _shot(page, f"units-derived-{tag}")
+        axe_check(page, f"units-derived-{tag}")
         assert not csp, csp
     finally:
         ctx.close()

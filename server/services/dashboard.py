@@ -129,6 +129,8 @@ async def dashboard(
     statuses = await progress.statuses_of(ids)
     milestones = await progress.milestones_of(units)
     roadmap = progress.roadmap_progress(units, statuses, milestones)
+    # the unit looked at is the page itself, not one of the districts below it
+    roadmap["by_district"] = [g for g in roadmap["by_district"] if g["unit_id"] != focus.id]
 
     month_list = progress.months_back(last_month, n_months)
     grid = await progress.timeliness_grid(ids, month_list, today)
