@@ -166,3 +166,29 @@ async def test_the_unit_pages_show_the_derived_status_and_the_checklist_that_set
     assert "Chưa có thông tin" in kt097 and "chưa có phiếu nào được duyệt" in kt097
     tree = (await admin.get("/units")).text
     assert "Tính từ các phiếu đã duyệt" in tree and 'aria-label="UBND huyện Ia H&#39;Drai: 2/4"' in tree
+
+
+async def test_a_viewer_sees_their_subtree_without_the_review_queue(sessions, world):
+    from server.auth import hash_password
+    from server.models import User
+    from tests.conftest import DEMO_PASSWORD
+
+    viewer = await User.create(
+        username="xem.iahdrai",
+        full_name="Người xem",
+        role="viewer",
+        unit_id=await uid("KT-045"),
+        password_hash=hash_password(DEMO_PASSWORD),
+    )
+    try:
+        c = await sessions("xem.iahdrai", DEMO_PASSWORD)
+        d = (await c.get("/api/dashboard")).json()
+        assert d["focus"]["code"] == "KT-045" and d["unit_count"] == 4 and d["review"] is None
+        assert (await c.get(f"/api/dashboard?unit_id={await uid('KT-040')}")).status_code == 404
+        page = (await c.get("/dashboard")).text
+        assert "Chờ duyệt" not in page and 'href="/dashboard"' in page  # the header's link
+    finally:
+        from server.models import Session
+
+        await Session.filter(user_id=viewer.id).delete()
+        await viewer.delete()
