@@ -48,15 +48,22 @@ def _table(ws: Worksheet, top: int, headers: list[tuple[str, float]], rows: list
         cell.fill = HEADER_FILL
         cell.border = BORDER
         ws.column_dimensions[get_column_letter(col)].width = width
-    ws.row_dimensions[top].height = 60
+    widths = [w for _t, w in headers]
+    ws.row_dimensions[top].height = max(30.0, _height([t for t, _w in headers], [w * 0.85 for w in widths]))
     for r, values in enumerate(rows, top + 1):
+        ws.row_dimensions[r].height = _height(values, widths)
         for col, value in enumerate(values, 1):
             cell = ws.cell(row=r, column=col, value=value)
             cell.font = Font(name=FONT, size=9)
             cell.border = BORDER
-            cell.alignment = Alignment(vertical="top", wrap_text=True, horizontal="left" if col == 2 else "center")
+            long_text = col == 2 or (
+                isinstance(value, str) and len(value) > 24
+            )  # names and sentences read from the left
+            cell.alignment = Alignment(vertical="top", wrap_text=True, horizontal="left" if long_text else "center")
             if isinstance(value, date):
                 cell.number_format = DATE_FORMAT
+            elif isinstance(value, int | float) and col > 1:
+                cell.number_format = "#,##0"  # 15.000.000 đồng, in the reader's own separators
     ws.freeze_panes = ws.cell(row=top + 1, column=3)  # the header and the unit's name stay in view
     ws.print_title_rows = f"{top}:{top}"
     ws.page_setup.orientation = "landscape"
@@ -66,6 +73,18 @@ def _table(ws: Worksheet, top: int, headers: list[tuple[str, float]], rows: list
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
+
+
+def _height(values: list[Any], widths: list[float]) -> float:
+    """Row height (points) for the wrapped text of a row. LibreOffice does not grow rows to fit wrapped
+    text on opening a file, so the lines are counted here: about 1.15 characters of 9 pt DejaVu Sans
+    per unit of column width (looked at in LibreOffice)."""
+    lines = 1
+    for value, width in zip(values, widths):
+        if isinstance(value, str):
+            per_line = max(1, int(width * 1.15))
+            lines = max(lines, sum(-(-max(1, len(part)) // per_line) for part in value.split("\n")))
+    return 12.5 * lines + 2
 
 
 def _sources(wb: Workbook, sources: list[Source], base_url: str) -> None:
@@ -102,7 +121,7 @@ def notice_xlsx(n: Notice, base_url: str) -> bytes:
     headers += [("Ngày xem xét của lãnh đạo", 13)]
     headers += [(NOTICE_COLUMNS[k], 13) for k in CHOICE_COLUMNS[5:]]
     headers += [("Số TTHC mới ban hành", 11), ("Số TTHC mới đã đưa vào HTQLCL", 12)]
-    headers += [(NOTICE_COLUMNS["internal_procedures_count"], 11), (NOTICE_COLUMNS["report_sent"], 16)]
+    headers += [(NOTICE_COLUMNS["internal_procedures_count"], 11), (NOTICE_COLUMNS["report_sent"], 22)]
     headers += [("Hạn gửi", 13), ("Ngày gửi", 13)]
     rows = []
     for r in n.rows:
