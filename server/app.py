@@ -13,6 +13,7 @@ from starlette.staticfiles import StaticFiles
 from tortoise import Tortoise
 
 from .api import checklists, deadlines, devices, evidence, review, session, templates, units, users
+from .api import dashboard as dashboard_api
 from .api import documents as document_api
 from .api import reminders as reminder_api
 from .api import sync as sync_api
@@ -22,6 +23,7 @@ from .durability import NotDurable, check_connection
 from .errors import error_handlers
 from .limits import BodyLimitMiddleware
 from .pages import checklists as checklist_pages
+from .pages import dashboard as dashboard_pages
 from .pages import deadlines as deadline_pages
 from .pages import documents as document_pages
 from .pages import pwa
@@ -81,6 +83,8 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         *review_pages.routes,
         *reminder_pages.routes,
         *deadline_pages.routes,
+        *dashboard_api.routes,
+        *dashboard_pages.routes,
         # documents the province sends (issue 16)
         *document_api.routes,
         *document_pages.routes,

@@ -553,7 +553,8 @@ PHONE_MESSAGES.update(
 # ---------------------------------------------------------------------------------- progress (issue 16)
 # A unit's status as its approved checklists show it (server/services/progress.py, PROGRESS_STATUSES).
 PROGRESS_STATUS_LABELS = {
-    "not_started": "Chưa bắt đầu",
+    # no approved checklist yet: nothing the province can count on, which is not "not applying" (issue 13)
+    "not_started": "Chưa có thông tin",
     "building": "Đang xây dựng",
     "converted": "Đã chuyển đổi sang ISO 9001:2015",
     "announced": "Đã công bố ISO điện tử",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from markupsafe import escape
 
-from server.catalogue import CHECKLIST_STATUS_LABELS, PROBLEMS, QMS_STATUS_LABELS, ROLE_LABELS
+from server.catalogue import CHECKLIST_STATUS_LABELS, PROBLEMS, PROGRESS_STATUS_LABELS, ROLE_LABELS
 from server.services.checklists import create_checklist
 
 from .conftest import template_id, unit_id
@@ -21,7 +21,7 @@ async def test_unit_and_checklist_pages_use_the_catalogue_labels(login):
     page = (await xa.get(f"/units/{uid}")).text
     assert CHECKLIST_STATUS_LABELS["draft"] in page and "Tháng 11/2026" in page
     assert ROLE_LABELS["official"] in page
-    assert any(label in page for label in QMS_STATUS_LABELS.values())
+    assert PROGRESS_STATUS_LABELS["not_started"] in page  # derived from approved checklists (issue 16)
     page = (await xa.get(f"/checklists/{c.id}")).text
     assert f"Tháng 11/2026 · {CHECKLIST_STATUS_LABELS['draft']}" in page
 

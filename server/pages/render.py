@@ -19,15 +19,20 @@ from sync.vocabulary import DECIDERS
 from ..catalogue import (
     CHECKLIST_STATUS_LABELS,
     CHOICE_LABELS,
+    PROGRESS_STATUS_LABELS,
     QMS_STATUS_LABELS,
     REOPENED_LABEL,
     ROLE_LABELS,
     SESSION_END_LABELS,
+    TIMELINESS_LABELS,
+    TIMELINESS_SIGNS,
     UNIT_KIND_LABELS,
     VN,
     period_label,
 )
 from ..errors import ApiError
+from ..services.dashboard import DASHBOARD_ROLES
+from ..services.progress import PROGRESS_STATUSES
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
 
@@ -89,3 +94,13 @@ def render(request: Request, name: str, context: dict, status_code: int = 200) -
 def render_error(request: Request, err: ApiError) -> Response:
     """A problem as a page: its catalogue message under its status."""
     return render(request, "error.html", {"message": err.message, "user": None}, status_code=err.status)
+
+
+# A unit's derived status and its monthly reports' timeliness (issue 16: server/services/progress.py).
+templates.env.globals.update(
+    DASHBOARD_ROLES=DASHBOARD_ROLES,
+    PROGRESS_STATUS_LABELS=PROGRESS_STATUS_LABELS,
+    PROGRESS_STATUSES=PROGRESS_STATUSES,
+    TIMELINESS_LABELS=TIMELINESS_LABELS,
+    TIMELINESS_SIGNS=TIMELINESS_SIGNS,
+)

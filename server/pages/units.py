@@ -11,12 +11,12 @@ from sync.periods import PERIOD_KINDS, period_label, recent_periods, today_vn
 from .. import auth
 from ..errors import ApiError, parse_int, problem
 from ..models import Template, Unit
-from ..services import checklists, units
+from ..services import checklists, progress, units
 from . import user_or_login
 from .render import render
 
-# QMS statuses that count as done on the progress charts (ISO 9001:2015 applied or further).
-DONE_STATUSES = ("iso2015", "announced", "eiso")
+# Derived statuses that count as done on the progress charts: the roadmap's (e-ISO announced or further).
+DONE_STATUSES = progress.DONE_STATUSES
 
 
 async def units_page(request: Request) -> Response:
@@ -35,10 +35,12 @@ async def units_page(request: Request) -> Response:
             roots.append(u)
     # The province's own root (level 0) is the tree's top, not one of the agencies the plan counts.
     agencies = [u for u in found if u.level > 0]
+    # Statuses derived from approved checklists (issue 16), not the seeded `qms_status` column.
+    derived = await progress.statuses_of(u.id for u in found)
     counts: dict[str, int] = {}
     for u in agencies:
-        counts[u.qms_status] = counts.get(u.qms_status, 0) + 1
-    groups = [] if q else _district_groups(found, by_parent)
+        counts[derived[u.id].status] = counts.get(derived[u.id].status, 0) + 1
+    groups = [] if q else _district_groups(found, by_parent, derived)
     return render(
         request,
         "units.html",
@@ -50,12 +52,13 @@ async def units_page(request: Request) -> Response:
             "count": len(agencies),
             "parent_names": await units.parents_of_same_names(found),
             "status_counts": counts,
+            "derived": derived,
             "groups": groups,
         },
     )
 
 
-def _district_groups(found: list[Unit], by_parent: dict) -> list[dict]:
+def _district_groups(found: list[Unit], by_parent: dict, derived: dict) -> list[dict]:
     """Units that have children, each with the status counts of its subtree: what a chart draws."""
     groups = []
     for u in found:
@@ -65,7 +68,7 @@ def _district_groups(found: list[Unit], by_parent: dict) -> list[dict]:
         stack = [u]
         while stack:
             node = stack.pop()
-            counts[node.qms_status] = counts.get(node.qms_status, 0) + 1
+            counts[derived[node.id].status] = counts.get(derived[node.id].status, 0) + 1
             stack.extend(by_parent.get(node.id, ()))
         total = sum(counts.values())
         groups.append(
@@ -96,6 +99,7 @@ async def unit_page(request: Request, error: str | None = None) -> Response:
             "unit": detail.unit,
             "parent": detail.parent,
             "children": detail.children,
+            "derived": await progress.statuses_of([detail.unit.id, *(c.id for c in detail.children)]),
             "checklists": await checklists.of_unit(detail.unit),
             "error": error,
             "can_create": user.role in auth.CAN_CREATE_CHECKLISTS,

@@ -5,7 +5,8 @@ province's notices read them from here, never from the demo `unit.qms_status` co
 **Status of a unit** (`derive_status`, pure; `statuses_of` reads the rows). Only APPROVED checklists
 count: what a unit typed but no reviewer approved changes nothing. From the lowest to the highest:
 
-- ``not_started``: no approved checklist.
+- ``not_started``: no approved checklist. It reads "Chưa có thông tin": a unit may well apply a system
+  nobody has declared here yet (issue 13), so it is no evidence of "not applying".
 - ``building``: at least one approved checklist (any template), none of those below. Since the day the
   earliest of them was approved.
 - ``converted``: an approved ``conversion`` checklist answers ``announced`` = Có AND gives
@@ -64,6 +65,7 @@ __all__ = [
     "ChecklistFacts",
     "Milestone",
     "UnitStatus",
+    "counts_of",
     "derive_status",
     "milestones_of",
     "months_back",
@@ -335,7 +337,8 @@ async def milestones_of(units: Iterable[Unit]) -> dict[int, Milestone]:
     return out
 
 
-def _counts(ids: Iterable[int], statuses: dict[int, UnitStatus]) -> dict:
+def counts_of(ids: Iterable[int], statuses: dict[int, UnitStatus]) -> dict:
+    """Units per status, the target (how many units) and how many reached it (done, percent)."""
     counts = {s: 0 for s in PROGRESS_STATUSES}
     for uid in ids:
         counts[statuses.get(uid, NOT_STARTED).status] += 1
@@ -348,16 +351,22 @@ def roadmap_progress(
     units: list[Unit], statuses: dict[int, UnitStatus], milestones: dict[int, Milestone]
 ) -> dict[str, list[dict]]:
     """Progress against the roadmap, pure over rows: per milestone year ("by_year": the year, its due
-    date, the units it binds as the target, counts per status, done) and per district ("by_district":
+    date, the kinds of unit it binds, how many as the target, counts per status, done) and per district ("by_district":
     every unit with children among `units`, counted over the units below it)."""
     by_year: dict[int, list[int]] = {}
     due_of: dict[int, date] = {}
+    kinds_of: dict[int, list[str]] = {}
     for u in units:
         m = milestones.get(u.id)
         if m:
             by_year.setdefault(m.year, []).append(u.id)
             due_of[m.year] = max(due_of.get(m.year, m.due), m.due)
-    years = [{"year": y, "due": due_of[y], **_counts(ids, statuses)} for y, ids in sorted(by_year.items())]
+            if u.kind not in kinds_of.setdefault(m.year, []):
+                kinds_of[m.year].append(u.kind)
+    years = [
+        {"year": y, "due": due_of[y], "kinds": kinds_of[y], **counts_of(ids, statuses)}
+        for y, ids in sorted(by_year.items())
+    ]
     ids = {u.id for u in units}
     children: dict[int, list[int]] = {}
     for u in units:
@@ -372,5 +381,5 @@ def roadmap_progress(
             uid = stack.pop()
             below.append(uid)
             stack.extend(children.get(uid, ()))
-        districts.append({"unit_id": u.id, "name": u.name, **_counts(below, statuses)})
+        districts.append({"unit_id": u.id, "name": u.name, **counts_of(below, statuses)})
     return {"by_year": years, "by_district": districts}
