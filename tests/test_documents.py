@@ -226,6 +226,7 @@ async def test_the_notice_counts_only_approved_reports_and_judges_timeliness_by_
     assert body["sources"][0]["link"] == f"/checklists/{world['skhcn']}"
     assert body["sources"][0]["template"].startswith("Báo cáo tháng")
     assert body["issuer"]["issuing"] == "SỞ KHOA HỌC VÀ CÔNG NGHỆ" and body["issuer"]["place"] == "Kon Tum"
+    assert body["issuer"]["area"] == "tỉnh Kon Tum"
 
 
 async def test_a_district_reviewer_gets_the_notice_of_their_district_only(world, login):
@@ -239,6 +240,9 @@ async def test_a_district_reviewer_gets_the_notice_of_their_district_only(world,
     assert [s["checklist_id"] for s in body["sources"]] == [world["iahdrai"]]
     assert body["issuer"]["issuing"] == "ỦY BAN NHÂN DÂN HUYỆN IA H’DRAI"
     assert body["issuer"]["governing"] == "ỦY BAN NHÂN DÂN TỈNH KON TUM"
+    assert (body["issuer"]["place"], body["issuer"]["area"]) == ("Ia H'Drai", "huyện Ia H'Drai")
+    page = await rev.get(f"/documents/notice?month={MONTH}")
+    assert "Ia H&#39;Drai, ngày" in page.text and "/TB-UBND" in page.text and "CHỦ TỊCH" in page.text
 
 
 async def test_the_printable_notice_has_the_administrative_layout_and_escapes_answers(world, login):

@@ -148,3 +148,15 @@ def test_the_documents_pages_pass_axe_at_phone_and_desk_width_and_the_notice_pri
     assert dl.value.suggested_filename == f"bao-cao-nam-htqlcl-{YEAR}-KT.xlsx"
     dl.value.save_as(SHOTS / dl.value.suggested_filename)
     assert not csp, json.dumps(csp, ensure_ascii=False)
+
+
+def test_a_district_reviewer_prints_the_notice_of_their_district(new_context):
+    page = new_context().new_page()
+    _login(page, "huyen.iahdrai", f"/documents/notice?month={MONTH}")
+    head = page.inner_text("header.doc-head")
+    assert "ỦY BAN NHÂN DÂN HUYỆN IA H’DRAI" in head and "Ia H'Drai, ngày" in head
+    assert "Sở Khoa học và Công nghệ" not in page.inner_text(".annex-table")
+    for width in (360, 1280):
+        _look(page, "notice-district", width)
+        axe_check(page, f"notice-district-{width}")
+    page.pdf(path=str(SHOTS / "notice-district.pdf"), format="A4", prefer_css_page_size=True)

@@ -37,7 +37,8 @@ class Issuer:
     issuing: str  # in capitals, as the header prints it
     name: str  # as a sentence names it: "Sở Khoa học và Công nghệ"
     code: str
-    place: str
+    place: str  # "Kon Tum" in "Kon Tum, ngày … tháng … năm …"
+    area: str  # what the document covers, in a sentence: "tỉnh Kon Tum", "huyện Ia H'Drai"
     signer: tuple[str, ...]
 
 
@@ -107,13 +108,17 @@ async def _issuer(root: Unit) -> Issuer:
     parent = chain[1] if len(chain) > 1 else root
     governing, issuing, name, code, signer = DOCUMENT_ISSUERS.get(root.level, DOCUMENT_ISSUERS[1])
     names = {"NAME": root.source_name.upper(), "PARENT": parent.source_name.upper(), "Name": root.name}
-    place = re.sub(r"^(Tỉnh|Thành phố)\s+", "", province.name)
+    # The place of the date line is where the issuing body sits: the province, or the district itself.
+    area = re.sub(r"^(UBND|Ủy ban nhân dân)\s+", "", (province if root.level == 0 else root).name)
+    area = area[:1].lower() + area[1:]
+    place = re.sub(r"^(tỉnh|thành phố|huyện|thị xã|quận)\s+", "", area)
     return Issuer(
         governing.format(**names),
         issuing.format(**names),
         name.format(**names),
         code,
         place,
+        area,
         tuple(signer.split("\n")),
     )
 
@@ -203,4 +208,4 @@ def source_json(s: Source) -> dict:
 
 
 def issuer_json(i: Issuer) -> dict:
-    return {"governing": i.governing, "issuing": i.issuing, "name": i.name, "place": i.place}
+    return {"governing": i.governing, "issuing": i.issuing, "name": i.name, "place": i.place, "area": i.area}
