@@ -286,7 +286,15 @@ async def test_the_annual_summary_adds_up_approved_annual_reports_only(world, lo
     assert [s["checklist_id"] for s in body["sources"]] == [world["annual_skhcn"], world["annual_iahdrai"]]
     page = await admin.get(f"/documents/annual?year={YEAR}")
     assert page.status_code == 200
-    for text in ("BÁO CÁO", "Kính gửi:", "Bộ Khoa học và Công nghệ", "15.000.000", "2/147", "/BC-SKHCN"):
+    for text in (
+        "BÁO CÁO",
+        "Kính gửi:",
+        "Ủy ban nhân dân tỉnh Kon Tum;",
+        "Bộ Khoa học và Công nghệ",
+        "15.000.000",
+        "2/147",
+        "/BC-SKHCN",
+    ):
         assert text in page.text, text
 
 
