@@ -14,6 +14,7 @@ from tortoise import Tortoise
 
 from .api import checklists, deadlines, devices, evidence, review, session, templates, units, users
 from .api import dashboard as dashboard_api
+from .api import documents as document_api
 from .api import reminders as reminder_api
 from .api import sync as sync_api
 from .config import Settings
@@ -24,6 +25,7 @@ from .limits import BodyLimitMiddleware
 from .pages import checklists as checklist_pages
 from .pages import dashboard as dashboard_pages
 from .pages import deadlines as deadline_pages
+from .pages import documents as document_pages
 from .pages import pwa
 from .pages import reminders as reminder_pages
 from .pages import review as review_pages
@@ -83,6 +85,9 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         *deadline_pages.routes,
         *dashboard_api.routes,
         *dashboard_pages.routes,
+        # documents the province sends (issue 16)
+        *document_api.routes,
+        *document_pages.routes,
     ]
     app = Starlette(
         routes=routes,

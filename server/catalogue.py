@@ -229,6 +229,9 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
         "invalid",
         "Kỳ báo cáo của quy định ({kind}) khác với kỳ của mẫu phiếu ({template_kind}).",
     ),
+    # documents the province sends (issue 16: /documents, /api/documents/...)
+    "document_month_invalid": (422, "invalid", "Tháng phải có dạng YYYY-MM, ví dụ 2026-11."),
+    "document_year_invalid": (422, "invalid", "Năm phải là một số từ 2000 đến 2100, ví dụ 2026."),
 }
 
 # Why a session ended (Session.ended_reason), as the admin's /users page says it.
@@ -575,3 +578,49 @@ TIMELINESS_SIGNS = {
     "no_deadline": "–",
 }
 __all__ += ["PROGRESS_STATUS_LABELS", "TIMELINESS_LABELS", "TIMELINESS_SIGNS"]
+
+
+# ---------------------------------------------------------------------------------- documents (issue 16)
+# The monthly notice's annex (server/services/notice.py): one column per item of the approved monthly
+# report, in the order and with the words of the Huế notice (seed 002) that is the model.
+NOTICE_COLUMNS = {
+    "plan_issued": "Kế hoạch xây dựng, áp dụng, duy trì, cải tiến HTQLCL",
+    "objectives_issued": "Mục tiêu chất lượng và kế hoạch thực hiện",
+    "audit_programme_issued": "Chương trình, kế hoạch đánh giá nội bộ",
+    "internal_audit_done": "Đã đánh giá nội bộ",
+    "management_review_done": "Đã họp xem xét của lãnh đạo",
+    "reannounced": "Công bố lại khi có thay đổi",
+    "steering_committee_updated": "Kiện toàn Ban chỉ đạo ISO",
+    "new_tthc": "TTHC mới đã đưa vào HTQLCL",
+    "internal_procedures_count": "Số quy trình nội bộ (trên 15)",
+    "report_sent": "Gửi báo cáo tháng",
+}
+# The annual summary sent upward (server/services/annual_summary.py): what it adds up over the units'
+# approved annual reports. Keys are the annual_report template's items.
+ANNUAL_FIGURES = {
+    "tthc_published": "Số thủ tục hành chính đã công bố",
+    "tthc_in_system": "Số thủ tục hành chính đã áp dụng HTQLCL",
+    "internal_procedures": "Số quy trình nội bộ đã xây dựng, áp dụng",
+    "reannounce_count": "Số lần công bố lại trong năm",
+    "nonconformities_found": "Số điểm không phù hợp phát hiện qua đánh giá nội bộ",
+    "late_files": "Số hồ sơ TTHC giải quyết quá hạn",
+    "staff_trained": "Số cán bộ, công chức được đào tạo, tập huấn",
+    "funding_spent": "Kinh phí duy trì, cải tiến HTQLCL (đồng)",
+}
+ANNUAL_YES_COUNTS = {
+    "eiso_in_use": "Đơn vị đã vận hành HTQLCL trên Hệ thống ISO điện tử",
+    "objectives_met": "Đơn vị đạt mục tiêu chất lượng của năm",
+    "internal_audit_done": "Đơn vị đã đánh giá nội bộ",
+    "corrective_actions_closed": "Đơn vị đã khắc phục xong các điểm không phù hợp",
+    "management_review_done": "Đơn vị đã họp xem xét của lãnh đạo",
+    "steering_committee_updated": "Đơn vị đã kiện toàn Ban chỉ đạo ISO khi có thay đổi",
+}
+# Who issues a document, by the level of the unit whose subtree it covers: (governing body, issuing body,
+# its name in a sentence, document code for "Số: …/TB-…", signer's title). The province's documents come
+# from the Department of Science and Technology, the steering committee's standing office (QĐ 474 §VI.1);
+# a district's version is issued by the district itself.
+DOCUMENT_ISSUERS = {
+    0: ("ỦY BAN NHÂN DÂN {NAME}", "SỞ KHOA HỌC VÀ CÔNG NGHỆ", "Sở Khoa học và Công nghệ", "SKHCN", "GIÁM ĐỐC"),
+    1: ("ỦY BAN NHÂN DÂN {PARENT}", "{NAME}", "{Name}", "UBND", "TM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH"),
+}
+__all__ += ["NOTICE_COLUMNS", "ANNUAL_FIGURES", "ANNUAL_YES_COUNTS", "DOCUMENT_ISSUERS"]
