@@ -27,6 +27,7 @@ import asyncio
 import gzip
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -126,14 +127,16 @@ class Server:
                "--port", str(port), "--log-level", "warning", "--timeout-keep-alive", "60"]  # fmt: skip
         if self.workers > 1:
             cmd += ["--workers", str(self.workers)]
+        if os.environ.get("BENCH_PROFILE"):  # a pyinstrument text profile of the server, written when it stops
+            cmd[1:2] = ["-m", "pyinstrument", "-r", "text", "-o", os.environ["BENCH_PROFILE"], "-m"]
         self.proc = subprocess.Popen(cmd, env=env)
         await wait_ready(self.base, self.proc)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=30)
+            self.proc.send_signal(signal.SIGINT)  # uvicorn stops cleanly (and a profiler writes its report)
+            self.proc.wait(timeout=60)
 
 
 async def phone(base: str, username: str):
@@ -229,6 +232,18 @@ async def engine_rate(user_row: tuple, edits: list[dict], batch: int) -> float:
 # ---------------------------------------------------------------------------------------------- 2 and 3
 
 
+def table_bytes(url: str) -> dict[str, int]:
+    """SQLite: bytes per table and index (dbstat), the largest first."""
+    if not url.startswith("sqlite://"):
+        return {}
+    import sqlite3
+
+    db = sqlite3.connect(url[len("sqlite://") :].split("?")[0])
+    rows = db.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT 8").fetchall()
+    db.close()
+    return dict(rows)
+
+
 def db_bytes(url: str) -> int | None:
     """The SQLite database and its WAL, checkpointed (None on PostgreSQL: the size is the database's)."""
     if not url.startswith("sqlite://"):
@@ -307,6 +322,7 @@ async def storage_and_volume(small: int, volume: int, measure: int, batch: int, 
         after = db_bytes(url) or await pg_bytes(url)
         out["bytes_per_value"] = (after - before) / small
         out["bytes_total"] = after
+        out["tables"] = table_bytes(url)
         if only == "disk":
             return out
         rates = []
@@ -351,6 +367,8 @@ async def main(a: argparse.Namespace) -> None:
             f"bulk ingest of {a.small} values (each a different item) in {r['fill_small_s']:.1f} s: "
             f"{r['bytes_per_value']:.0f} bytes on disk per stored value ({r['bytes_total'] / 1e6:.0f} MB in all)"
         )
+        if r["tables"]:
+            print("  per value: " + ", ".join(f"{k} {v / a.small:.0f}" for k, v in r["tables"].items()))
         if "rate_big" in r:
             print(
                 f"wire, 1 device, {a.measure} edits: {r['rate_small']:.0f} edits/s with {a.small} values stored, "

@@ -20,6 +20,7 @@ request is a `SyncError` named in `SYNC_ERRORS` (the payload of a refused device
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -100,12 +101,18 @@ async def quarantine(device_id: str, username: str, reason: str, payload: str) -
 
 
 async def apply_push(
-    user: Any, scope: set[int], req: PushRequest, *, raw: str | None = None, received_ms: int | None = None
+    user: Any,
+    scope: set[int],
+    req: PushRequest,
+    *,
+    raw: str | Callable[[], str] | None = None,
+    received_ms: int | None = None,
 ) -> dict:
     """Apply one batch. Returns the response body; a body with "error" (sequence gap) is answered 409.
 
     Raises SyncError for refusals of the whole request (client too old, unknown or revoked device); the
-    payload of a refused push from a known-bad device is kept in Quarantine first.
+    payload of a refused push from a known-bad device is kept in Quarantine first. `raw` is that payload
+    as received, or a function making it: a refusal is rare, so the text is only made when one happens.
     """
     if req.protocol < MIN_PROTOCOL:
         raise refusal("client_too_old", min_protocol=MIN_PROTOCOL)
@@ -117,7 +124,7 @@ async def apply_push(
         async with key_locks(creating), in_transaction() as conn:
             return await _apply_in_tx(conn, user, scope, req.device_id, edits, received, offset)
     except _Refused as refused:
-        payload = raw if raw is not None else req.model_dump_json()
+        payload = raw() if callable(raw) else raw if raw is not None else req.model_dump_json()
         await quarantine(req.device_id, user.username, refused.error.code, payload)
         raise refused.error from None
 
