@@ -54,6 +54,7 @@ from .rows import (
     SELECT_COMMENT_IDS,
     SELECT_CONFLICTS,
     device_refusal,
+    edit_payload,
     fetch_device,
     fetch_in,
     item_types,
@@ -192,14 +193,15 @@ async def _recorded_results(conn: Any, device_id: str, username: str, dups: list
     mismatched: list[list] = []
     for r in await fetch(
         conn,
-        "SELECT seq, outcome, reason, detail, payload FROM edit WHERE device_id = ? AND seq >= ? AND seq <= ?",
+        "SELECT seq, kind, device_ms, checklist_id, item_key, outcome, reason, detail, payload FROM edit "
+        "WHERE device_id = ? AND seq >= ? AND seq <= ?",
         [device_id, min(wanted), max(wanted)],
     ):
         e = wanted.get(r["seq"])
         if e is None:
             continue
         sent = _payload(e)
-        if not _same_edit(r["payload"], sent):
+        if not _same_edit(r, sent):
             reason = "duplicate_mismatch"
             results[r["seq"]] = {
                 "seq": r["seq"],
@@ -226,13 +228,15 @@ async def _recorded_results(conn: Any, device_id: str, username: str, dups: list
     return results
 
 
-def _same_edit(recorded: str, sent: str) -> bool:
+def _same_edit(row: dict, sent: str) -> bool:
     """Whether a re-sent edit is the recorded one: equal as JSON (text, if the record is not JSON). A
-    rejected edit's payload is kept cut to a bounded form, so the re-sent one is cut the same way first."""
+    rejected edit's payload is kept cut to a bounded form, so the re-sent one is cut the same way first;
+    an applied answer's compact payload is put back together from its row (`edit_payload`)."""
+    recorded = row["payload"]
     if recorded == bounded_payload(sent):
         return True
     try:
-        return json.loads(recorded) == json.loads(sent)
+        return edit_payload(row) == json.loads(sent)
     except ValueError:
         return recorded == sent
 
