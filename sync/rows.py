@@ -155,14 +155,14 @@ def compact_answer(e: Any, checklist_id: str) -> str:
 
 def edit_payload(row: Any) -> Any:
     """The edit as the phone sent it (a dict), from an Edit row (a model or a dict with kind, seq,
-    device_ms, checklist_id, item_key, outcome and payload); a payload that is not JSON (a capped one,
-    from before) as its text."""
+    device_ms, checklist_id, item_key, reason and payload); a payload that is not JSON (a capped one,
+    from before) as its text. A rejected edit (it has a reason) keeps its whole payload."""
     get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
     try:
         data = json.loads(get("payload"))
     except ValueError:
         return get("payload")
-    if get("kind") != "answer" or get("outcome") == "rejected" or not isinstance(data, dict) or "seq" in data:
+    if get("kind") != "answer" or get("reason") or not isinstance(data, dict) or "seq" in data:
         return data
     full = {"seq": get("seq"), "device_ms": get("device_ms"), "kind": "answer"}
     full["checklist_id"] = data.pop("checklist_id", get("checklist_id"))

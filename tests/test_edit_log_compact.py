@@ -48,12 +48,12 @@ async def test_compact_edits_resent_are_duplicates_and_changed_ones_mismatches(d
 
 def test_edit_payload_reads_whole_rows_from_before_and_aliases():
     whole = {"seq": 4, "device_ms": 5, "kind": "answer", "checklist_id": "c", "item_key": "k", "value": 1}
-    row = {"kind": "answer", "seq": 4, "device_ms": 5, "checklist_id": "c", "item_key": "k", "outcome": "applied"}
+    row = {"kind": "answer", "seq": 4, "device_ms": 5, "checklist_id": "c", "item_key": "k", "reason": ""}
     assert edit_payload({**row, "payload": json.dumps(whole)}) == whole
     # sent to a phone's alias of the checklist: the alias is kept, the row names the canonical one
     aliased = edit_payload({**row, "checklist_id": "canonical", "payload": '{"checklist_id":"c","value":1}'})
     assert aliased == whole
     # a rejected edit's payload, cut to a bounded form, is what was kept
     cut = {"truncated": True, "length": 99999, "head": "{"}
-    assert edit_payload({**row, "outcome": "rejected", "payload": json.dumps(cut)}) == cut
-    assert edit_payload({**row, "outcome": "rejected", "payload": "not json"}) == "not json"
+    assert edit_payload({**row, "reason": "invalid_value", "payload": json.dumps(cut)}) == cut
+    assert edit_payload({**row, "reason": "malformed", "payload": "not json"}) == "not json"
