@@ -5,7 +5,11 @@ so there are conflicts), then every device pushes at once through uvicorn. Print
 and p99 per push, whether all devices converged and whether anything was lost, and the bytes sent per
 edit with gzip (and without, for comparison). `DATABASE_URL=postgres://…/x` runs it on PostgreSQL.
 
-    python bench/bench_storm.py [--units 147] [--devices 3] [--edits 300]
+    python bench/bench_storm.py [--units 147] [--devices 3] [--edits 300] [--workers 1] [--spread 0]
+
+`--workers 2` runs two server processes (uvicorn workers; PostgreSQL is where that pays: SQLite has one
+writer). `--spread 60` starts the pushes at random moments over 60 s, as a real deadline evening spreads
+them, instead of all at once; p99 per push is then the figure to read.
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-async def main(n_units: int, per_unit: int, n_edits: int) -> dict:
+async def main(n_units: int, per_unit: int, n_edits: int, workers: int = 1, spread: float = 0) -> dict:
     import httpx
     from tortoise import Tortoise
 
@@ -100,6 +104,7 @@ async def main(n_units: int, per_unit: int, n_edits: int) -> dict:
                 "warning",
                 "--timeout-keep-alive",
                 "60",
+                *(["--workers", str(workers)] if workers > 1 else []),
             ],
             env=env,
         )
@@ -142,8 +147,12 @@ async def main(n_units: int, per_unit: int, n_edits: int) -> dict:
 
         retries = 0
 
+        starts = {id(c): rnd.uniform(0, spread) if spread else 0.0 for c in clients}
+
         async def push(c: SyncClient) -> None:
             nonlocal retries
+            if starts[id(c)]:
+                await asyncio.sleep(starts[id(c)])
             s = time.perf_counter()
             for _attempt in range(5):  # a phone retries; the server answers a resent batch from its records
                 try:
@@ -186,6 +195,8 @@ async def main(n_units: int, per_unit: int, n_edits: int) -> dict:
         gz_bytes = sum(c.bytes_sent for c in clients)
         return {
             "backend": "postgres" if url.startswith("postgres") else "sqlite",
+            "workers": workers,
+            "spread_s": spread,
             "devices": len(clients),
             "edits": total,
             "setup_s": round(setup_s, 1),
@@ -217,9 +228,16 @@ if __name__ == "__main__":
     ap.add_argument("--units", type=int, default=147)
     ap.add_argument("--devices", type=int, default=3)
     ap.add_argument("--edits", type=int, default=300)
+    ap.add_argument("--workers", type=int, default=1, help="server processes")
+    ap.add_argument("--spread", type=float, default=0, help="seconds over which the pushes start (0: all at once)")
     a = ap.parse_args()
-    r = asyncio.run(main(a.units, a.devices, a.edits))
-    print(f"backend {r['backend']}: {r['devices']} devices, {r['edits']} offline edits pushed at once through uvicorn")
+    print(f"load before: {os.getloadavg()[0]:.2f}")
+    r = asyncio.run(main(a.units, a.devices, a.edits, a.workers, a.spread))
+    when = f"spread over {r['spread_s']:g} s" if r["spread_s"] else "at once"
+    print(
+        f"backend {r['backend']}, {r['workers']} server process(es): {r['devices']} devices, {r['edits']} offline "
+        f"edits pushed {when} through uvicorn"
+    )
     print(
         f"storm: {r['storm_s']} s total ({r['edits_per_s']} edits/s), per push p50 {r['p50_push_s']} s, "
         f"p99 {r['p99_push_s']} s"
@@ -227,3 +245,4 @@ if __name__ == "__main__":
     print(f"converged: {r['converged']}, lost: {r['lost']}, outcomes: {r['outcomes']}, push retries: {r['retries']}")
     print(f"bytes on the wire per edit: {r['bytes_per_edit_gzip']} with gzip, {r['bytes_per_edit_plain']} without")
     print(f"(set-up: logins, registration and first pull of all devices took {r['setup_s']} s)")
+    print(f"load after: {os.getloadavg()[0]:.2f}")

@@ -25,7 +25,7 @@ from .protocol import (
     valid_note,
     valid_value,
 )
-from .rows import ANSWER_COLS, dumps
+from .rows import ANSWER_COLS, compact_answer, dumps
 from .vocabulary import REJECTION_REASONS
 from .workflow import (
     NEEDS_REASON,
@@ -133,7 +133,7 @@ def edit_row(e: Any, batch: PushContext, checklist_id: str, item_key: str, eff: 
         e.kind,
         checklist_id,
         item_key,
-        _payload(e, res["reason"]),
+        _payload(e, res["reason"], checklist_id),
         e.device_ms,
         eff,
         batch.received,
@@ -146,10 +146,13 @@ def edit_row(e: Any, batch: PushContext, checklist_id: str, item_key: str, eff: 
 # ---------------------------------------------------------------------------------------------- one edit
 
 
-def _payload(e: Any, reason: str) -> str:
-    """The edit as kept: whole when applied (its values are bounded), cut to a bounded form when rejected."""
+def _payload(e: Any, reason: str, checklist_id: str) -> str:
+    """The edit as kept: whole when applied (its values are bounded), cut to a bounded form when rejected.
+    An applied answer keeps only what its row's columns do not hold (`compact_answer`)."""
     if isinstance(e, MalformedEdit):
         return e.payload
+    if not reason and isinstance(e, AnswerEdit):
+        return compact_answer(e, checklist_id)
     text = e.model_dump_json(exclude_unset=True)
     return bounded_payload(text) if reason else text
 

@@ -20,6 +20,7 @@ request is a `SyncError` named in `SYNC_ERRORS` (the payload of a refused device
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -53,6 +54,7 @@ from .rows import (
     SELECT_COMMENT_IDS,
     SELECT_CONFLICTS,
     device_refusal,
+    edit_payload,
     fetch_device,
     fetch_in,
     item_types,
@@ -100,12 +102,18 @@ async def quarantine(device_id: str, username: str, reason: str, payload: str) -
 
 
 async def apply_push(
-    user: Any, scope: set[int], req: PushRequest, *, raw: str | None = None, received_ms: int | None = None
+    user: Any,
+    scope: set[int],
+    req: PushRequest,
+    *,
+    raw: str | Callable[[], str] | None = None,
+    received_ms: int | None = None,
 ) -> dict:
     """Apply one batch. Returns the response body; a body with "error" (sequence gap) is answered 409.
 
     Raises SyncError for refusals of the whole request (client too old, unknown or revoked device); the
-    payload of a refused push from a known-bad device is kept in Quarantine first.
+    payload of a refused push from a known-bad device is kept in Quarantine first. `raw` is that payload
+    as received, or a function making it: a refusal is rare, so the text is only made when one happens.
     """
     if req.protocol < MIN_PROTOCOL:
         raise refusal("client_too_old", min_protocol=MIN_PROTOCOL)
@@ -117,7 +125,7 @@ async def apply_push(
         async with key_locks(creating), in_transaction() as conn:
             return await _apply_in_tx(conn, user, scope, req.device_id, edits, received, offset)
     except _Refused as refused:
-        payload = raw if raw is not None else req.model_dump_json()
+        payload = raw() if callable(raw) else raw if raw is not None else req.model_dump_json()
         await quarantine(req.device_id, user.username, refused.error.code, payload)
         raise refused.error from None
 
@@ -185,14 +193,15 @@ async def _recorded_results(conn: Any, device_id: str, username: str, dups: list
     mismatched: list[list] = []
     for r in await fetch(
         conn,
-        "SELECT seq, outcome, reason, detail, payload FROM edit WHERE device_id = ? AND seq >= ? AND seq <= ?",
+        "SELECT seq, kind, device_ms, checklist_id, item_key, outcome, reason, detail, payload FROM edit "
+        "WHERE device_id = ? AND seq >= ? AND seq <= ?",
         [device_id, min(wanted), max(wanted)],
     ):
         e = wanted.get(r["seq"])
         if e is None:
             continue
         sent = _payload(e)
-        if not _same_edit(r["payload"], sent):
+        if not _same_edit(r, sent):
             reason = "duplicate_mismatch"
             results[r["seq"]] = {
                 "seq": r["seq"],
@@ -219,13 +228,15 @@ async def _recorded_results(conn: Any, device_id: str, username: str, dups: list
     return results
 
 
-def _same_edit(recorded: str, sent: str) -> bool:
+def _same_edit(row: dict, sent: str) -> bool:
     """Whether a re-sent edit is the recorded one: equal as JSON (text, if the record is not JSON). A
-    rejected edit's payload is kept cut to a bounded form, so the re-sent one is cut the same way first."""
+    rejected edit's payload is kept cut to a bounded form, so the re-sent one is cut the same way first;
+    an applied answer's compact payload is put back together from its row (`edit_payload`)."""
+    recorded = row["payload"]
     if recorded == bounded_payload(sent):
         return True
     try:
-        return json.loads(recorded) == json.loads(sent)
+        return edit_payload(row) == json.loads(sent)
     except ValueError:
         return recorded == sent
 

@@ -130,6 +130,47 @@ async def fetch_in(conn: Any, sql: str, ids: Iterable[Any], extra: Iterable[Any]
     return rows
 
 
+# ---------------------------------------------------------------------------------------------- edit log
+# An applied answer edit is recorded without a second copy of what its Edit row's columns already hold
+# (seq, device_ms, kind, checklist_id, item_key): its payload keeps value, note and base_version as sent
+# (those sent, no others), and the checklist id only when the phone named an alias of the checklist.
+# `edit_payload` puts the edit back together as the phone sent it. A full payload always has "seq",
+# a compact one never does: rows recorded before (full payloads) read as they are.
+
+_ANSWER_REST = ("value", "note", "base_version")
+
+
+def compact_answer(e: Any, checklist_id: str) -> str:
+    """The payload kept for an applied answer edit `e` recorded under `checklist_id` (its canonical id)."""
+    sent = e.model_fields_set
+    if sent == {"seq", "device_ms", "kind", "checklist_id", "item_key", "value", "base_version"} and (
+        e.checklist_id == checklist_id and type(e.value) is str and type(e.base_version) is int
+    ):  # the common case, without building a dict
+        return '{"value":%s,"base_version":%d}' % (_encode_str(e.value), e.base_version)
+    rest = {k: getattr(e, k) for k in _ANSWER_REST if k in sent}
+    if e.checklist_id != checklist_id:
+        rest = {"checklist_id": e.checklist_id, **rest}
+    return json.dumps(rest, ensure_ascii=False, separators=(",", ":"))
+
+
+def edit_payload(row: Any) -> Any:
+    """The edit as the phone sent it (a dict), from an Edit row (a model or a dict with kind, seq,
+    device_ms, checklist_id, item_key, reason and payload); a payload that is not JSON (a capped one,
+    from before) as its text. A rejected edit (it has a reason) keeps its whole payload."""
+    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
+    try:
+        data = json.loads(get("payload"))
+    except ValueError:
+        return get("payload")
+    if get("kind") != "answer" or get("reason") or not isinstance(data, dict) or "seq" in data:
+        return data
+    full = {"seq": get("seq"), "device_ms": get("device_ms"), "kind": "answer"}
+    full["checklist_id"] = data.pop("checklist_id", get("checklist_id"))
+    full["item_key"] = get("item_key")
+    full.update(data)
+    return full
+
+
 # ---------------------------------------------------------------------------------------------- devices
 
 

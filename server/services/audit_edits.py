@@ -8,10 +8,8 @@ be checked without database access. Admins only (`AUDITORS`); a checklist outsid
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from sync.models import Checklist, Edit
+from sync.rows import edit_payload
 from sync.vocabulary import AUDITORS
 
 from .. import auth
@@ -19,14 +17,6 @@ from ..errors import problem
 from ..models import User
 
 MAX_PAGE = 500
-
-
-def _payload(text: str) -> Any:
-    """The edit as received; kept as text if it is not JSON (a capped payload)."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
 
 
 def edit_entry(e: Edit) -> dict:
@@ -42,7 +32,7 @@ def edit_entry(e: Edit) -> dict:
         "received_ms": e.received_ms,
         "device_ms": e.device_ms,
         "effective_ms": e.effective_ms,
-        "payload": _payload(e.payload),
+        "payload": edit_payload(e),  # an applied answer is kept compact (sync/rows.py): put back together
     }
 
 
