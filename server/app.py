@@ -12,6 +12,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from tortoise import Tortoise
 
+from .api import admin as admin_api
 from .api import checklists, deadlines, devices, evidence, review, session, templates, units, users
 from .api import reminders as reminder_api
 from .api import sync as sync_api
@@ -20,6 +21,8 @@ from .db import tortoise_config
 from .durability import NotDurable, check_connection
 from .errors import error_handlers
 from .limits import BodyLimitMiddleware
+from .pages import admin as admin_pages
+from .pages import admin_users as admin_user_pages
 from .pages import checklists as checklist_pages
 from .pages import deadlines as deadline_pages
 from .pages import pwa
@@ -79,6 +82,10 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         *review_pages.routes,
         *reminder_pages.routes,
         *deadline_pages.routes,
+        # administration (issue 16)
+        *admin_api.routes,
+        *admin_pages.routes,
+        *admin_user_pages.routes,
     ]
     app = Starlette(
         routes=routes,

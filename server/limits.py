@@ -38,6 +38,9 @@ from .errors import ApiError, PageRenderer, error_body, problem
 ROUTE_LIMITS: list[tuple[str, re.Pattern[str], int]] = [
     ("POST", re.compile(r"^/api/sync/push$"), MAX_PUSH_BODY),
     ("PUT", re.compile(r"^/api/evidence/[^/]+$"), MAX_EVIDENCE_BODY),
+    # issue 16: a province's list of units (CSV/XLSX) and a template file, sent by the admin
+    ("POST", re.compile(r"^/(api|admin)/units/import(/preview|/apply)?$"), 2 * 1024 * 1024),
+    ("POST", re.compile(r"^/(api|admin)/templates$"), 2 * 1024 * 1024),
 ]
 
 
