@@ -175,6 +175,7 @@ class _Errors:
 
     def raise_any(self) -> None:
         if self.found:
+            self.found.sort(key=lambda e: e["row"])
             first = self.found[0]
             raise problem(
                 "unit_import_invalid",
@@ -207,7 +208,10 @@ async def plan_of(actor: User, data: bytes) -> Plan:
         if r.code in elsewhere:
             errors.add(r.number, f"mã {r.code} đã dùng cho một đơn vị ngoài phạm vi của bạn.")
         known = units.get(r.code)
-        if known is not None and not known.active:
+        already_merged = (
+            known is not None and r.merged_into in units and known.merged_into_id == units[r.merged_into].id  # type: ignore[attr-defined]
+        )
+        if known is not None and not known.active and not already_merged:
             errors.add(r.number, f"đơn vị {r.code} đã ngừng hoạt động, không thể đưa lại vào danh sách.")
         listed[r.code] = r
     kept = {c: r for c, r in listed.items() if not r.merged_into}
