@@ -95,7 +95,7 @@ async def units_page(
         "found": found,
         "parents": await _parents(actor),
         "kinds": UNIT_KINDS,
-        "f": form or {},
+        "f": form or {"kind": "commune"},
         "done": done,
         "error": error,
         "errors": errors or [],
@@ -129,7 +129,9 @@ async def unit_page(request: Request, *, error: str | None = None, status: int =
     scope = await units.units_in_scope(actor)
     inside = {c.id for c in scope if c.parent_id == detail.unit.id}  # type: ignore[attr-defined]
     parents = [u for u in await _parents(actor) if u.id != detail.unit.id and u.id not in inside]
+    # Units it may merge into: of its level, those of its own parent first (two communes of one district).
     peers = [u for u in scope if u.active and u.level == detail.unit.level and u.id != detail.unit.id]
+    peers.sort(key=lambda u: (u.parent_id != detail.unit.parent_id, u.name_folded))  # type: ignore[attr-defined]
     merged_from = await Unit.filter(merged_into_id=detail.unit.id).order_by("name")
     context = {
         "user": actor,
