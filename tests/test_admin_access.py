@@ -20,7 +20,7 @@ API = [
     ("POST", "/api/users", {"username": "Bad Name", "role": "x", "unit_id": 1}),
     ("POST", "/api/users/{user}/password", {"password": "short"}),
     ("GET", "/api/users/{user}/devices", None),
-    ("PATCH", "/api/users/{user}", {"role": "boss"}),
+    ("PATCH", "/api/users/{user}/assignment", {"role": "boss"}),
     ("GET", "/api/template-versions", None),
     ("POST", "/api/templates", b"not json"),
 ]
@@ -121,7 +121,7 @@ async def test_a_district_admin_manages_only_the_accounts_of_their_district(dist
     assert (await district_admin.get(f"/api/users/{outside.id}/devices")).status_code == 404
     r = await district_admin.post(f"/api/users/{outside.id}/password", json={})
     assert r.status_code == 404
-    r = await district_admin.patch(f"/api/users/{inside.id}", json={"unit_id": await unit_id("KT-097")})
+    r = await district_admin.patch(f"/api/users/{inside.id}/assignment", json={"unit_id": await unit_id("KT-097")})
     assert r.status_code == 422 and r.json()["field"] == "unit_id"  # a unit outside the district
     r = await district_admin.post(
         "/api/users", json={"username": "xa.ngoai", "role": "official", "unit_id": await unit_id("KT-097")}

@@ -67,14 +67,16 @@ async def test_bad_accounts_are_refused_by_field(login, restore_accounts):
 async def test_role_and_unit_change_are_audited_and_not_for_oneself(login, restore_accounts):
     admin = await login("admin")
     user = await User.get(username="xa.iatoi")
-    r = await admin.patch(f"/api/users/{user.id}", json={"role": "reviewer", "unit_id": await unit_id("KT-045")})
+    r = await admin.patch(
+        f"/api/users/{user.id}/assignment", json={"role": "reviewer", "unit_id": await unit_id("KT-045")}
+    )
     assert r.status_code == 200, r.text
-    assert r.json()["role"] == "reviewer" and r.json()["unit"]["id"] == await unit_id("KT-045")
+    assert r.json()["role"] == "reviewer" and r.json()["unit_id"] == await unit_id("KT-045")
     actions = [a.action for a in await AuditLog.filter(object_id="xa.iatoi").order_by("id")]
     assert actions == ["user.role", "user.unit"]
     me = await User.get(username="admin")
-    assert (await admin.patch(f"/api/users/{me.id}", json={"role": "official"})).status_code == 422
-    assert (await admin.patch(f"/api/users/{user.id}", json={"role": "boss"})).json()["field"] == "role"
+    assert (await admin.patch(f"/api/users/{me.id}/assignment", json={"role": "official"})).status_code == 422
+    assert (await admin.patch(f"/api/users/{user.id}/assignment", json={"role": "boss"})).json()["field"] == "role"
     # The old lock switch still works as before.
     assert (await admin.patch(f"/api/users/{user.id}", json={"active": False})).json()["active"] is False
 

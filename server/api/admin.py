@@ -4,6 +4,7 @@ POST /api/units                         create a unit {code, name, kind, parent_
 POST /api/units/import/preview          body: the new list of units (CSV or XLSX); what applying it does
 POST /api/units/import?digest=...       apply that list in one transaction, if the preview still holds
 POST /api/users                         create an account {username, full_name, role, unit_id, password?}
+PATCH /api/users/{user_id}/assignment  {role?, unit_id?}: a new role and/or unit (not one's own)
 POST /api/users/{user_id}/password      {password?}: set it, or make a temporary one (answered once);
                                         every session of the account ends
 GET  /api/users/{user_id}/devices       the account's devices, revoked ones too (DELETE /api/devices/{id})
@@ -11,7 +12,7 @@ GET  /api/template-versions            every template code with its versions and
 POST /api/templates                     body: a template file in the seed's format; its next version
 
 Renaming, moving and merging units are `PATCH /api/units/{id}` and `POST /api/units/{id}/merge`; a
-user's role, unit and lock are `PATCH /api/users/{id}` (api/units.py, api/users.py).
+user's lock is `PATCH /api/users/{id}` (api/units.py, api/users.py).
 """
 
 from __future__ import annotations
@@ -40,6 +41,12 @@ class NewUser(BaseModel):
     role: str = Field(max_length=16)
     unit_id: Id
     password: str | None = Field(default=None, max_length=256)
+
+
+class Assignment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: str | None = Field(default=None, max_length=16)
+    unit_id: Id | None = None
 
 
 class NewPassword(BaseModel):
@@ -90,6 +97,14 @@ async def create_user(request: Request) -> JSON:
         password=body.password,
     )
     return JSON({"id": user.id, "username": user.username, "role": user.role, "temporary_password": temporary}, 201)
+
+
+async def assign_user(request: Request) -> JSON:
+    actor = await auth.require_user(request, "admin")
+    user = await admin_users.user_for(actor, int_param(request, "user_id"))
+    body = await read_body(request, Assignment)
+    user = await admin_users.change(actor, user, role=body.role, unit_id=body.unit_id)
+    return JSON({"id": user.id, "username": user.username, "role": user.role, "unit_id": user.unit.id})
 
 
 async def reset_password(request: Request) -> JSON:
@@ -158,6 +173,7 @@ routes = [
     Route("/api/units/import/preview", preview_import, methods=["POST"]),
     Route("/api/units/import", apply_import, methods=["POST"]),
     Route("/api/users", create_user, methods=["POST"]),
+    Route("/api/users/{user_id}/assignment", assign_user, methods=["PATCH"]),
     Route("/api/users/{user_id}/password", reset_password, methods=["POST"]),
     Route("/api/users/{user_id}/devices", user_devices, methods=["GET"]),
     Route("/api/template-versions", template_versions, methods=["GET"]),

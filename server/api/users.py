@@ -2,27 +2,23 @@
 
 GET    /api/users                       users in the admin's subtree, live sessions and devices
 DELETE /api/users/{user_id}/sessions    end every session of the user (their phones log in again)
-PATCH  /api/users/{user_id}             {"active": false} locks the account and ends its sessions;
-                                        {"role": ..., "unit_id": ...} changes them (audited)
+PATCH  /api/users/{user_id}             {"active": false} locks the account and ends its sessions
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
 from starlette.routing import Route
 
 from .. import auth
-from ..services import accounts, admin_users
-from . import JSON, Id, int_param, read_body
+from ..services import accounts
+from . import JSON, int_param, read_body
 
 
 class UserChange(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
-    active: bool | None = None
-    # issue 16: the admin changes an account's role and unit (services/admin_users.py)
-    role: str | None = Field(default=None, max_length=16)
-    unit_id: Id | None = None
+    active: bool
 
 
 def user_row_json(row: accounts.UserRow) -> dict:
@@ -61,9 +57,7 @@ async def change_user(request: Request) -> JSON:
     actor = await auth.require_user(request, "admin")
     user = await accounts.user_for(actor, int_param(request, "user_id"))
     body = await read_body(request, UserChange)
-    await admin_users.change(actor, user, role=body.role, unit_id=body.unit_id)
-    if body.active is not None:
-        await accounts.set_active(user, body.active, by=actor.username, by_id=actor.id)
+    await accounts.set_active(user, body.active, by=actor.username, by_id=actor.id)
     return JSON(user_row_json((await accounts.rows_of([user]))[0]))
 
 
