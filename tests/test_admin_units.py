@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import re
+import subprocess
+import sys
 
 import pytest
 from openpyxl import Workbook
@@ -222,3 +226,28 @@ async def test_bad_import_files_are_refused_with_the_row_in_vietnamese(login, re
     by_code["KT-045"]["parent_code"] = "KT-147"
     r = await admin.post("/api/units/import/preview", content=as_csv(rows))
     assert r.status_code == 422 and "vòng lặp" in r.json()["message"]
+
+
+async def test_the_eiso_command_previews_then_applies_a_new_list(restore_tree, database_url, tmp_path):
+    rows = await tree_rows()
+    next(r for r in rows if r["code"] == "KT-146")["name"] = "Xã Ia Đal mới"
+    path = tmp_path / "don-vi.csv"
+    path.write_bytes(as_csv(rows))
+    env = {**os.environ, "DATABASE_URL": database_url}
+
+    def eiso(*args: str) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "-m", "server.cli", "import-units", str(path), *args]
+        return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+
+    preview = eiso()
+    assert preview.returncode == 0, preview.stderr
+    assert "Xã Ia Đal → Xã Ia Đal mới" in preview.stdout and "rename: 1" in preview.stdout
+    assert (await Unit.get(code="KT-146")).name == "Xã Ia Đal"
+    digest = re.search(r"--apply (\w+)", preview.stdout).group(1)
+    applied = eiso("--apply", digest)
+    assert applied.returncode == 0 and "Đã áp dụng" in applied.stdout, applied.stderr
+    assert (await Unit.get(code="KT-146")).name == "Xã Ia Đal mới"
+    assert (await AuditLog.get(action="unit.import")).username == "admin"
+    path.write_bytes(b"code,name,kind,parent_code\nKT,,tinh,\n")
+    bad = eiso()
+    assert bad.returncode != 0 and "Dòng 2" in bad.stderr
