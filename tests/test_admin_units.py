@@ -251,3 +251,51 @@ async def test_the_eiso_command_previews_then_applies_a_new_list(restore_tree, d
     path.write_bytes(b"code,name,kind,parent_code\nKT,,tinh,\n")
     bad = eiso()
     assert bad.returncode != 0 and "Dòng 2" in bad.stderr
+
+
+async def test_the_2025_reform_districts_gone_communes_merged_keeps_every_history(login, restore_tree):
+    """Ia H'Drai district goes; its three communes become one, directly under the province."""
+    admin = await login("admin")
+    official = await login("xa.iatoi")
+    old = await official.post(
+        "/api/checklists",
+        json={
+            "unit_id": await unit_id("KT-147"),
+            "template_id": await template_id("monthly_report"),
+            "period": "2025-05",
+        },
+    )
+    rows = [r for r in await tree_rows() if r["code"] != "KT-045"]
+    by_code = {r["code"]: r for r in rows}
+    by_code["KT-146"].update(name="Xã Ia Đal (sau sắp xếp)", parent_code="KT")
+    by_code["KT-145"]["merged_into"] = "KT-146"
+    by_code["KT-147"]["merged_into"] = "KT-146"
+    data = as_csv(rows)
+    plan = (await admin.post("/api/units/import/preview", content=data)).json()
+    assert {k: v for k, v in plan["counts"].items() if v} == {"rename": 1, "move": 1, "merge": 2, "retire": 1}
+    assert any("UBND huyện Ia H'Drai" in w for w in plan["warnings"])  # its reviewer still belongs to it
+    r = await admin.post("/api/units/import", params={"digest": plan["digest"]}, content=data)
+    assert r.status_code == 200, r.text
+    survivor = await Unit.get(code="KT-146")
+    assert (survivor.parent_id, survivor.level, survivor.active) == (await unit_id("KT"), 1, True)  # type: ignore[attr-defined]
+    for code in ("KT-145", "KT-147"):
+        merged = await Unit.get(code=code)
+        assert (merged.active, merged.merged_into_id, merged.level) == (False, survivor.id, 2)  # type: ignore[attr-defined]
+    district = await Unit.get(code="KT-045")
+    assert not district.active and not await Unit.filter(parent_id=district.id, active=True).exists()
+    # Every unit keeps its history, and the old checklist is found from the new commune.
+    changes = {
+        code: [h.change for h in await UnitHistory.filter(unit__code=code).order_by("id")]
+        for code in ("KT-045", "KT-145", "KT-146", "KT-147")
+    }
+    assert changes == {
+        "KT-045": ["create", "retire"],
+        "KT-145": ["create", "merge"],
+        "KT-146": ["create", "rename", "move"],
+        "KT-147": ["create", "merge"],
+    }
+    listed = (await official.get("/api/checklists", params={"unit_id": await unit_id("KT-147")})).json()["checklists"]
+    assert [c["id"] for c in listed] == [old.json()["id"]]
+    assert (await User.get(username="xa.iatoi")).unit_id == survivor.id  # type: ignore[attr-defined]
+    history = (await admin.get(f"/api/units/{district.id}")).json()
+    assert history["active"] is False and history["history"][-1]["change"] == "retire"
