@@ -12,6 +12,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from tortoise import Tortoise
 
+from .api import admin as admin_api
 from .api import checklists, deadlines, devices, evidence, review, session, templates, units, users
 from .api import dashboard as dashboard_api
 from .api import documents as document_api
@@ -22,6 +23,8 @@ from .db import tortoise_config
 from .durability import NotDurable, check_connection
 from .errors import error_handlers
 from .limits import BodyLimitMiddleware
+from .pages import admin as admin_pages
+from .pages import admin_users as admin_user_pages
 from .pages import checklists as checklist_pages
 from .pages import dashboard as dashboard_pages
 from .pages import deadlines as deadline_pages
@@ -88,6 +91,10 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         # documents the province sends (issue 16)
         *document_api.routes,
         *document_pages.routes,
+        # administration (issue 16)
+        *admin_api.routes,
+        *admin_pages.routes,
+        *admin_user_pages.routes,
     ]
     app = Starlette(
         routes=routes,

@@ -232,6 +232,51 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     # documents the province sends (issue 16: /documents, /api/documents/...)
     "document_month_invalid": (422, "invalid", "Tháng phải có dạng YYYY-MM, ví dụ 2026-11."),
     "document_year_invalid": (422, "invalid", "Năm phải là một số từ 2000 đến 2100, ví dụ 2026."),
+    # administration (issue 16 item 6): units, the import of a new list of units, accounts, templates
+    "admin_province_only": (403, "forbidden", "Chỉ quản trị viên cấp tỉnh mới thực hiện được thao tác này."),
+    "unit_code_invalid": (
+        422,
+        "invalid",
+        "Mã đơn vị chỉ gồm chữ in hoa không dấu, số, '-', '_' hoặc '.' (1–32 ký tự), ví dụ: KT-150.",
+    ),
+    "unit_code_taken": (409, "exists", "Mã đơn vị '{code}' đã được dùng cho đơn vị khác."),
+    "unit_kind_invalid": (
+        422,
+        "invalid",
+        "Loại đơn vị không hợp lệ: chọn tỉnh, sở/ngành, chi cục, huyện, xã, phường hoặc thị trấn.",
+    ),
+    "unit_retired": (422, "invalid", "Đơn vị này đã ngừng hoạt động (đã sáp nhập hoặc giải thể)."),
+    "unit_has_active_children": (
+        422,
+        "invalid",
+        "Đơn vị còn đơn vị cấp dưới đang hoạt động; hãy chuyển hoặc sáp nhập chúng trước.",
+    ),
+    "unit_import_unreadable": (422, "invalid", "Không đọc được tệp: {detail}"),
+    "unit_import_invalid": (422, "invalid", "Tệp danh sách đơn vị có {count} lỗi. Dòng {row}: {first}"),
+    "unit_import_stale": (
+        409,
+        "stale",
+        "Danh sách đơn vị đã thay đổi từ lúc xem trước; vui lòng tải tệp lên và xem trước lại.",
+    ),
+    "username_invalid": (
+        422,
+        "invalid",
+        "Tên đăng nhập gồm 3–64 ký tự: chữ thường không dấu, số, '.', '_' hoặc '-', ví dụ: xa.iatoi.",
+    ),
+    "username_taken": (409, "exists", "Tên đăng nhập '{username}' đã có người dùng."),
+    "role_invalid": (
+        422,
+        "invalid",
+        "Vai trò không hợp lệ: chọn cán bộ đơn vị, người duyệt, quản trị tỉnh hoặc người xem.",
+    ),
+    "user_self_role": (422, "invalid", "Không thể tự đổi vai trò hoặc đơn vị của chính mình."),
+    "password_too_short": (422, "invalid", "Mật khẩu phải có ít nhất {minimum} ký tự."),
+    "template_file_invalid": (422, "invalid", "Tệp mẫu phiếu có {count} lỗi. {first}"),
+    "template_version_old": (
+        409,
+        "exists",
+        "Mẫu '{code}' đã có phiên bản {latest}; phiên bản mới phải lớn hơn (ví dụ: {next}).",
+    ),
 }
 
 # Why a session ended (Session.ended_reason), as the admin's /users page says it.
@@ -240,6 +285,7 @@ SESSION_END_LABELS = {
     "device_revoked": "Thiết bị bị thu hồi",
     "admin": "Quản trị viên kết thúc phiên",
     "deactivated": "Tài khoản bị khoá",
+    "password_reset": "Mật khẩu được đặt lại",
 }
 # What the /users page confirms after an action (`?done=` names one of these).
 USER_ACTIONS_DONE = {
@@ -247,6 +293,29 @@ USER_ACTIONS_DONE = {
     "deactivated": "Đã khoá tài khoản {username}; mọi phiên đăng nhập của tài khoản đã kết thúc.",
     "reactivated": "Đã mở khoá tài khoản {username}.",
     "device_revoked": "Đã thu hồi thiết bị của tài khoản {username} và kết thúc phiên đăng nhập của thiết bị đó.",
+    # administration (issue 16)
+    "created": "Đã tạo tài khoản {username}.",
+    "changed": "Đã lưu thay đổi của tài khoản {username}.",
+    "password_reset": "Đã đặt lại mật khẩu của tài khoản {username}; mọi phiên đăng nhập của tài khoản đã kết thúc.",
+}
+# What the administration pages say after an action on units or templates (issue 16).
+ADMIN_ACTIONS_DONE = {
+    "unit_created": "Đã tạo đơn vị {name}.",
+    "unit_renamed": "Đã đổi tên đơn vị thành {name}.",
+    "unit_moved": "Đã chuyển đơn vị {name} sang đơn vị cấp trên mới.",
+    "unit_merged": "Đã sáp nhập đơn vị {name}; lịch sử và phiếu của đơn vị vẫn được giữ.",
+    "import_applied": "Đã áp dụng danh sách đơn vị mới.",
+    "template_published": "Đã ban hành mẫu phiếu {name}.",
+}
+# A unit's history rows (UnitHistory.change), as the administration page lists them.
+UNIT_HISTORY_LABELS = {
+    "create": "Tạo đơn vị",
+    "rename": "Đổi tên",
+    "move": "Chuyển đơn vị cấp trên",
+    "merge": "Sáp nhập",
+    "status": "Cập nhật tình trạng ISO",
+    "kind": "Đổi loại đơn vị",
+    "retire": "Ngừng hoạt động",
 }
 # Where a unit stands with one deadline (server/services/deadlines.py, DUE_STATUSES); {n} is the number of
 # days left or past. "today" is a due item on its last day.

@@ -185,6 +185,47 @@ def cmd_accounts(args, settings: Settings) -> None:
     asyncio.run(_accounts(settings, args))
 
 
+async def _import_units(settings: Settings, args) -> None:
+    """A province's new list of units from a terminal: the same preview and apply as /admin/units, as the
+    provincial admin named by --as (the audit log names them)."""
+    from .errors import ApiError
+    from .models import User
+    from .services import unit_import
+
+    data = Path(args.file).read_bytes()
+    await Tortoise.init(config=tortoise_config(settings.database_url))
+    try:
+        actor = await User.get_or_none(username=args.as_user, active=True).select_related("unit")
+        if actor is None:
+            raise SystemExit(f"Không có tài khoản đang hoạt động {args.as_user!r}.")
+        try:
+            plan = await (
+                unit_import.apply(actor, data, args.apply) if args.apply else unit_import.plan_of(actor, data)
+            )
+        except ApiError as exc:
+            lines = [exc.message] + [f"  Dòng {e['row']}: {e['message']}" for e in exc.extra.get("errors", [])]
+            raise SystemExit("\n".join(lines)) from None
+        for a in plan.actions:
+            where = f"dòng {a.row}" if a.row else "không có trong tệp"
+            change = f"{a.old} → {a.new}" if a.old else a.new
+            print(f"{a.kind:<7} {a.code:<12} {a.name}  {change}  ({where})")
+        for w in plan.warnings:
+            print(f"Lưu ý: {w}")
+        counts = ", ".join(f"{k}: {v}" for k, v in plan.counts().items())
+        if args.apply:
+            print(f"Đã áp dụng ({counts}).")
+        else:
+            print(
+                f"Xem trước ({counts}). Áp dụng: eiso import-units {args.file} --as {args.as_user} --apply {plan.digest}"
+            )
+    finally:
+        await Tortoise.close_connections()
+
+
+def cmd_import_units(args, settings: Settings) -> None:
+    asyncio.run(_import_units(settings, args))
+
+
 def cmd_simulate(args, settings: Settings) -> None:
     import json
 
@@ -309,6 +350,15 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("remind", help="gửi nhắc hạn đến hạn (cho cron; chạy cùng lúc với máy chủ vẫn an toàn)")
     p.add_argument("--now", help="thời điểm chạy (ISO 8601 có múi giờ); bỏ trống: bây giờ")
     p.set_defaults(func=cmd_remind)
+
+    # administration (issue 16)
+    p = sub.add_parser("import-units", help="nhập danh sách đơn vị mới (CSV/XLSX): xem trước, rồi --apply MÃ")
+    p.add_argument("file")
+    p.add_argument("--as", dest="as_user", default="admin", help="tài khoản quản trị cấp tỉnh (mặc định: admin)")
+    p.add_argument(
+        "--apply", metavar="DIGEST", help="mã xem trước in ra ở lần chạy trước: áp dụng đúng các thay đổi đó"
+    )
+    p.set_defaults(func=cmd_import_units)
 
     args = parser.parse_args(argv)
     args.func(args, Settings.from_env())

@@ -34,10 +34,14 @@ from sync.protocol import (
 
 from .errors import ApiError, PageRenderer, error_body, problem
 
+# A province's list of units (CSV/XLSX) or a template file, sent by the admin (issue 16).
+MAX_ADMIN_UPLOAD = 2 * 1024 * 1024
 # (method, path pattern, limit): the first match wins; everything else gets MAX_OTHER_BODY.
 ROUTE_LIMITS: list[tuple[str, re.Pattern[str], int]] = [
     ("POST", re.compile(r"^/api/sync/push$"), MAX_PUSH_BODY),
     ("PUT", re.compile(r"^/api/evidence/[^/]+$"), MAX_EVIDENCE_BODY),
+    ("POST", re.compile(r"^/(api|admin)/units/import(/preview|/apply)?$"), MAX_ADMIN_UPLOAD),
+    ("POST", re.compile(r"^/(api|admin)/templates$"), MAX_ADMIN_UPLOAD),
 ]
 
 

@@ -23,6 +23,7 @@ import httpx
 import pytest
 from starlette.routing import Mount, Route
 
+from server.limits import MAX_ADMIN_UPLOAD
 from sync.models import Edit, Quarantine
 from sync.protocol import (
     MAX_EVIDENCE_BODY,
@@ -211,6 +212,8 @@ def _limit(method: str, path: str) -> int:
         return MAX_PUSH_BODY
     if method == "PUT" and path.startswith("/api/evidence/"):
         return MAX_EVIDENCE_BODY
+    if method == "POST" and re.match(r"^/(api|admin)/(units/import(/preview|/apply)?|templates)$", path):
+        return MAX_ADMIN_UPLOAD  # the admin's files (issue 16)
     return MAX_OTHER_BODY
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from ..errors import problem
-from ..models import AuditLog, Unit, UnitHistory
+from ..models import AuditLog, Unit, UnitHistory, User
 from ..textfold import fold_diacritics
 from .tree import subtree_ids
 
@@ -69,11 +69,25 @@ async def move_unit(unit: Unit, new_parent: Unit, by: str) -> Unit:
 
 
 async def merge_unit(unit: Unit, into: Unit, by: str) -> Unit:
+    """Both histories stay: the merged unit keeps its own history rows and checklists and becomes an
+    inactive child of `into`, so they stay in the scope of `into` and above. Its accounts move to `into`
+    (the people now work there), each move written to the audit log."""
     if unit.id == into.id or into.id in await subtree_ids(unit.id):
         raise problem("unit_merge_into_self", field="into_id")
     if not unit.active:
         raise problem("unit_already_merged")
+    if not into.active:
+        raise problem("unit_retired", field="into_id")
     async with in_transaction():
+        for username in await User.filter(unit_id=unit.id).values_list("username", flat=True):
+            await AuditLog.create(
+                username=by,
+                action="user.unit",
+                object_type="user",
+                object_id=username,
+                detail={"old": unit.id, "new": into.id, "why": "merge"},
+            )
+        await User.filter(unit_id=unit.id).update(unit_id=into.id)
         old_parent = unit.parent_id  # type: ignore[attr-defined]
         # Its own children move to the unit it merges into; it stays as an inactive child, for history.
         for child in await Unit.filter(parent_id=unit.id):
@@ -88,4 +102,47 @@ async def merge_unit(unit: Unit, into: Unit, by: str) -> Unit:
             username=by, action="unit.merge", object_type="unit", object_id=str(unit.id), detail={"into": into.id}
         )
     await unit.refresh_from_db()
+    return unit
+
+
+async def create_unit(parent: Unit, code: str, name: str, kind: str, by: str, target_year: int | None = None) -> Unit:
+    """A new unit below `parent`; the caller has checked the code, kind and scope."""
+    async with in_transaction():
+        unit = await Unit.create(
+            code=code,
+            kind=kind,
+            level=parent.level + 1,
+            parent=parent,
+            source_name=name,
+            name=name,
+            name_folded=fold_diacritics(f"{name} {name}")[:255],
+            target_year=target_year,
+        )
+        await UnitHistory.create(
+            unit=unit, change="create", new={"code": code, "name": name, "parent_id": parent.id}, by_username=by
+        )
+        await AuditLog.create(
+            username=by,
+            action="unit.create",
+            object_type="unit",
+            object_id=str(unit.id),
+            detail={"code": code, "name": name, "kind": kind, "parent": parent.id},
+        )
+    return unit
+
+
+async def retire_unit(unit: Unit, by: str) -> Unit:
+    """A unit that no longer exists (absent from a province's new list): inactive, kept with its history,
+    checklists and accounts so nothing is lost; it cannot keep active units below it."""
+    if not unit.active:
+        return unit
+    if await Unit.filter(parent_id=unit.id, active=True).exists():
+        raise problem("unit_has_active_children")
+    async with in_transaction():
+        unit.active = False
+        await unit.save(update_fields=["active", "updated_at"])
+        await UnitHistory.create(
+            unit=unit, change="retire", old={"active": True}, new={"active": False}, by_username=by
+        )
+        await AuditLog.create(username=by, action="unit.retire", object_type="unit", object_id=str(unit.id))
     return unit
