@@ -13,6 +13,8 @@ from starlette.staticfiles import StaticFiles
 from tortoise import Tortoise
 
 from .api import checklists, deadlines, devices, evidence, review, session, templates, units, users
+from .api import exports as export_api
+from .api import registers as register_api
 from .api import reminders as reminder_api
 from .api import sync as sync_api
 from .config import Settings
@@ -22,7 +24,9 @@ from .errors import error_handlers
 from .limits import BodyLimitMiddleware
 from .pages import checklists as checklist_pages
 from .pages import deadlines as deadline_pages
+from .pages import exports as export_pages
 from .pages import pwa
+from .pages import registers as register_pages
 from .pages import reminders as reminder_pages
 from .pages import review as review_pages
 from .pages import session as session_pages
@@ -70,6 +74,8 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         *users.routes,
         *review.routes,
         *reminder_api.routes,
+        *register_api.routes,
+        *export_api.routes,
         *pwa.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
         *session_pages.routes,
@@ -79,6 +85,8 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         *review_pages.routes,
         *reminder_pages.routes,
         *deadline_pages.routes,
+        *register_pages.routes,
+        *export_pages.routes,
     ]
     app = Starlette(
         routes=routes,
