@@ -23,7 +23,8 @@ def _q(request: Request) -> str:
 
 
 async def index(request: Request) -> Response:
-    return RedirectResponse("/registers/announcements", status_code=303)
+    _user, redirect = await user_or_login(request)
+    return redirect or RedirectResponse("/registers/announcements", status_code=303)
 
 
 async def announcements_page(request: Request) -> Response:
