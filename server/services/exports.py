@@ -204,8 +204,15 @@ async def _run(state: dict, columns: Sequence[Column], batches: AsyncIterator[li
     pages: queue.Queue = queue.Queue(maxsize=4)
     path = export_dir() / f"{state['id']}.{state['format']}"
 
+    ended = False
+
     def rows():
-        while (page := pages.get()) is not None:
+        nonlocal ended
+        while not ended:
+            page = pages.get()
+            if page is None:
+                ended = True
+                return
             yield from page
 
     def progress(n: int) -> None:
