@@ -176,7 +176,9 @@ def _xlsx_cell(ws: Any, column: Column, value: Any, font: Font, wrap: Alignment)
         cell = WriteOnlyCell(ws, value=_ILLEGAL.sub("", str(value)))
         cell.data_type = "s"  # never a formula, whatever the text begins with
     cell.font = font
-    if column.kind == "text":
+    # Only text with line breaks wraps: LibreOffice keeps a write-only sheet's default row height, so a
+    # wrapped long line would overlap the next row; a long single line is cut at the column's edge instead.
+    if isinstance(cell.value, str) and "\n" in cell.value:
         cell.alignment = wrap
     return cell
 
