@@ -16,6 +16,8 @@ from .api import admin as admin_api
 from .api import checklists, deadlines, devices, evidence, review, session, templates, units, users
 from .api import dashboard as dashboard_api
 from .api import documents as document_api
+from .api import exports as export_api
+from .api import registers as register_api
 from .api import reminders as reminder_api
 from .api import sync as sync_api
 from .config import Settings
@@ -29,7 +31,9 @@ from .pages import checklists as checklist_pages
 from .pages import dashboard as dashboard_pages
 from .pages import deadlines as deadline_pages
 from .pages import documents as document_pages
+from .pages import exports as export_pages
 from .pages import pwa
+from .pages import registers as register_pages
 from .pages import reminders as reminder_pages
 from .pages import review as review_pages
 from .pages import session as session_pages
@@ -77,6 +81,8 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         *users.routes,
         *review.routes,
         *reminder_api.routes,
+        *register_api.routes,
+        *export_api.routes,
         *pwa.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
         *session_pages.routes,
@@ -95,6 +101,8 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         *admin_api.routes,
         *admin_pages.routes,
         *admin_user_pages.routes,
+        *register_pages.routes,
+        *export_pages.routes,
     ]
     app = Starlette(
         routes=routes,

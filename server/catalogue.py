@@ -277,6 +277,20 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
         "exists",
         "Mẫu '{code}' đã có phiên bản {latest}; phiên bản mới phải lớn hơn (ví dụ: {next}).",
     ),
+    # registers and exports (issue 16)
+    "procedure_not_found": (404, "not_found", "Không tìm thấy thủ tục hành chính này trong sổ."),
+    "procedure_name_missing": (422, "invalid", "Vui lòng nhập tên thủ tục hành chính."),
+    "procedure_date_invalid": (422, "invalid", "Ngày đưa vào hệ thống không hợp lệ (nhập theo dạng dd/mm/yyyy)."),
+    "procedure_exists": (409, "exists", "Đơn vị đã có thủ tục “{code}” trong sổ."),
+    "export_not_found": (
+        404,
+        "not_found",
+        "Không tìm thấy tệp xuất dữ liệu (tệp chỉ được giữ trong một thời gian ngắn).",
+    ),
+    "export_not_ready": (409, "not_ready", "Tệp xuất dữ liệu chưa làm xong."),
+    "export_kind_unknown": (422, "invalid", "Không có loại dữ liệu xuất “{kind}”."),
+    "export_format_unknown": (422, "invalid", "Chỉ xuất được dạng CSV hoặc XLSX."),
+    "export_busy": (429, "busy", "Bạn đang có một tệp xuất dữ liệu chưa làm xong. Vui lòng đợi tệp đó xong."),
 }
 
 # Why a session ended (Session.ended_reason), as the admin's /users page says it.

@@ -18,6 +18,7 @@ __all__ = [
     "Deadline",
     "ITEM_TYPES",
     "LoginFailure",
+    "Procedure",
     "QMS_STATUSES",
     "ROLES",
     "Session",
@@ -135,3 +136,28 @@ class AuditLog(Model):
 
     class Meta:
         table = "audit_log"
+
+
+class Procedure(Model):
+    """One administrative procedure (thủ tục hành chính) a unit has brought into its quality system.
+
+    The unit keeps its list here (templates only hold counts). A removed entry keeps its row (removed_at
+    set), so the register still tells what was listed when; every change is in the audit log too."""
+
+    id = fields.IntField(primary_key=True)
+    unit: fields.ForeignKeyRelation[Unit] = fields.ForeignKeyField(
+        "models.Unit", related_name="procedures", on_delete=fields.RESTRICT
+    )
+    code = fields.CharField(max_length=32, default="")  # the national code, e.g. "1.004227", when known
+    name = fields.TextField()
+    name_folded = fields.TextField()  # lower case, no diacritics: the search reads this
+    field = fields.CharField(max_length=255, default="")  # lĩnh vực, e.g. "Hộ tịch"
+    in_system_on = fields.DateField(null=True)  # when its procedure entered the system
+    note = fields.TextField(default="")
+    created_by = fields.CharField(max_length=64, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    removed_at = fields.DatetimeField(null=True)
+    removed_by = fields.CharField(max_length=64, default="")
+
+    class Meta:
+        table = "tthc_procedure"

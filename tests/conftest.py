@@ -45,6 +45,7 @@ MUTABLE_TABLES = [
     "push_subscription",
     "notify_prefs",
     "reminder_policy",
+    "tthc_procedure",
 ]
 ALL_TABLES = MUTABLE_TABLES + ["unit_history", "deadline", "template_item", "template", "user", "unit"]
 
