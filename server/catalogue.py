@@ -229,6 +229,24 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
         "invalid",
         "Kỳ báo cáo của quy định ({kind}) khác với kỳ của mẫu phiếu ({template_kind}).",
     ),
+    # hardening (issue 17): evidence quotas and store, content types, server faults
+    "evidence_quota_pending": (
+        429,
+        "quota_exceeded",
+        "Đang có quá nhiều tệp chưa tải lên xong ({what}). Vui lòng đợi các tệp đang gửi hoàn tất rồi thử lại.",
+    ),
+    "evidence_quota_stored": (
+        413,
+        "quota_exceeded",
+        "Đã vượt hạn mức lưu trữ minh chứng ({what}). Vui lòng liên hệ quản trị viên.",
+    ),
+    "evidence_store_unavailable": (
+        503,
+        "store_unavailable",
+        "Kho lưu tệp minh chứng tạm thời không ghi được. Tệp vẫn được giữ trên máy; vui lòng thử lại sau.",
+    ),
+    "unsupported_media_type": (415, "unsupported_media_type", "Dữ liệu gửi lên phải có kiểu application/json."),
+    "internal_error": (500, "internal_error", "Máy chủ gặp lỗi khi xử lý yêu cầu. Vui lòng thử lại sau."),
 }
 
 # Why a session ended (Session.ended_reason), as the admin's /users page says it.

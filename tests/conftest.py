@@ -45,6 +45,8 @@ MUTABLE_TABLES = [
     "push_subscription",
     "notify_prefs",
     "reminder_policy",
+    "evidence_upload",
+    "evidence_grant",
 ]
 ALL_TABLES = MUTABLE_TABLES + ["unit_history", "deadline", "template_item", "template", "user", "unit"]
 
