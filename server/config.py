@@ -238,6 +238,11 @@ class Settings:
         return found
 
     @property
+    def cookie_secure(self) -> bool:
+        """Session cookies are Secure behind HTTPS: set so, or because the public origin is https."""
+        return self.secure_cookies or self.https
+
+    @property
     def https(self) -> bool:
         """The public origin is https: cookies are Secure and answers carry HSTS."""
         origins = self.public_origins or (origin_of(self.public_url),)
