@@ -153,3 +153,32 @@ async def test_forwarded_headers_from_a_trusted_proxy_name_the_client(client_fro
 )
 def test_the_client_address_walks_the_chain_only_through_trusted_proxies(peer, headers, trusted, expected):
     assert forwarded_client(peer, headers, trusted) == expected
+
+
+@pytest.mark.parametrize("trusted", ["", "127.0.0.1"])
+def test_eiso_serve_believes_forwarded_headers_only_from_configured_proxies(tmp_path, trusted):
+    """Through the real server (uvicorn, a socket from 127.0.0.1): uvicorn's own proxy handling would
+    believe any X-Forwarded-For from 127.0.0.1; only EISO_TRUSTED_PROXIES may make the server do so."""
+    from tests.browser_fixtures import drop_database, free_port, fresh_database_url, serve
+
+    db_url = fresh_database_url(tmp_path)
+    env = {"EISO_LOGIN_MAX_FAILURES": "3", "EISO_TRUSTED_PROXIES": trusted}
+    server = serve(db_url, tmp_path / "evidence", free_port(), tmp_path / "server.log", extra_env=env)
+    try:
+        with httpx.Client(base_url=server.base_url, timeout=30) as c:
+            for i in range(4):
+                r = c.post(
+                    "/api/session",
+                    json={"username": "khong.ai", "password": "sai"},
+                    headers={"X-Forwarded-For": f"10.0.0.{i}"},
+                )
+                # Untrusted: one address, throttled after 3. Trusted: four clients, none throttled.
+                assert r.status_code == (429 if i == 3 and not trusted else 401), (i, r.text)
+        keys = {k for (k,) in server.sql("SELECT key FROM login_failure")}
+        if trusted:
+            assert keys == {f"pair:khong.ai|10.0.0.{i}" for i in range(4)} | {f"addr:10.0.0.{i}" for i in range(4)}
+        else:
+            assert keys == {"pair:khong.ai|127.0.0.1", "addr:127.0.0.1"}
+    finally:
+        server.stop()
+        drop_database(db_url)
