@@ -229,9 +229,13 @@ async def _put_locked(settings: Settings, user: User, sha: str, offset: int, siz
             await asyncio.to_thread(_write, partial, tail, up.received)
         except OSError:
             raise _store_failed() from None
+        moved = await EvidenceUpload.filter(id=up.id, received=up.received).update(
+            received=up.received + len(tail), updated_ms=now_ms()
+        )
+        if not moved:  # the same user's request in another process moved it first: say where it stands
+            current = await EvidenceUpload.get_or_none(id=up.id)
+            return _upload_status(current) if current is not None else await status(settings, user, up.sha256)
         up.received += len(tail)
-        up.updated_ms = now_ms()
-        await EvidenceUpload.filter(id=up.id).update(received=up.received, updated_ms=up.updated_ms)
     if up.received < up.size:
         return _upload_status(up)
     return await _finish(settings, user, up, partial)
