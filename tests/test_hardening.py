@@ -198,3 +198,39 @@ async def test_an_out_of_scope_edit_records_nothing_naming_the_foreign_checklist
     page = (await o.http.get("/api/sync/pull", params={"device_id": o.device_id})).json()
     mine = page["my_rejected"]
     assert len(mine) == 3 and all(r.get("checklist_id", "") == "" and r.get("item_key", "") == "" for r in mine)
+
+
+def _concrete(path: str) -> str:
+    """A route's path with each parameter filled in ({sha256} a hash, anything else 1)."""
+    import re
+
+    return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: "a" * 64 if m.group(1) == "sha256" else "1", path)
+
+
+async def test_every_json_route_refuses_other_bodies_and_carries_the_headers(app, anon, login):
+    """The class, not examples: every route under /api/, every method it has."""
+    from starlette.routing import Route as StarletteRoute
+
+    admin = await login("admin")
+    seen = 0
+    for route in app.routes:
+        if not isinstance(route, StarletteRoute) or not route.path.startswith("/api/"):
+            continue
+        path = _concrete(route.path)
+        for method in sorted(route.methods or ()):
+            if method == "HEAD":
+                continue
+            for client in (anon, admin):
+                if method == "GET":
+                    r = await client.get(path)
+                elif (method, route.path) == ("PUT", "/api/evidence/{sha256}"):
+                    continue  # takes raw bytes (docs/sync-protocol.md, section 13)
+                else:
+                    r = await client.request(
+                        method, path, content=b"username=admin", headers={"content-type": "text/plain"}
+                    )
+                    assert r.status_code == 415, (method, path, r.status_code)
+                assert_security_headers(r)
+                assert r.headers["cache-control"] == "no-store", (method, path, r.status_code)
+                seen += 1
+    assert seen > 40
