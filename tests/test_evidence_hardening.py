@@ -176,3 +176,45 @@ async def test_evidence_is_cached_briefly_and_privately(people):
     cache = r.headers["cache-control"]
     assert "private" in cache and "immutable" not in cache and "max-age=300" in cache
     assert "nosniff" in r.headers["x-content-type-options"]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"offset": "-1", "size": "10"}, "offset"),
+        ({"offset": "abc", "size": "10"}, "offset"),
+        ({"offset": "0", "size": "0"}, "size"),
+        ({"offset": "0", "size": str(21 * 1024 * 1024)}, "size"),
+        ({"offset": "0", "size": "99999999999999999999999"}, "size"),
+        ({"offset": "0", "size": "10", "mime": "text/html"}, "mime"),
+        ({"offset": "0", "size": "10", "mime": "image/png\r\nX-Evil: 1"}, "mime"),
+        ({"offset": "0", "size": "10", "mime": "image/" + "x" * 500}, "mime"),
+        ({"offset": "5", "size": "10"}, "offset"),  # 10 bytes from offset 5 pass the end
+    ],
+)
+async def test_hostile_upload_parameters_are_refused_naming_the_field(people, params, field):
+    a = await people("off.a")
+    data, sha = blob(10)
+    r = await a.put(f"/api/evidence/{sha}", params=params, content=data)
+    assert r.status_code == 422 and r.json()["field"] == field, r.text
+    assert (await a.get(f"/api/evidence/{sha}/status")).json() == {"sha256": sha, **NOTHING}
+
+
+@pytest.mark.parametrize("bad", ["..%2F..%2Fetc%2Fpasswd", "a" * 63, "a" * 65, "g" * 64, "%00" + "a" * 61, "é" * 64])
+async def test_hostile_hashes_are_refused_on_every_evidence_route(people, bad):
+    a = await people("off.a")
+    for method, path in (
+        ("PUT", f"/api/evidence/{bad}"),
+        ("GET", f"/api/evidence/{bad}/status"),
+        ("GET", f"/api/evidence/{bad}"),
+    ):
+        r = await a.request(method, path, params={"offset": 0, "size": 1}, content=b"x" if method == "PUT" else None)
+        assert r.status_code in (404, 415, 422), (method, path, r.status_code)
+        assert r.headers["content-type"].startswith("application/json")
+
+
+async def test_an_uppercase_hash_is_the_same_file(people):
+    a = await people("off.a")
+    data, sha = blob(500)
+    assert (await put(a, sha.upper(), data, 0, len(data))).json()["complete"] is True
+    assert (await a.get(f"/api/evidence/{sha}")).content == data
