@@ -234,3 +234,47 @@ async def test_every_json_route_refuses_other_bodies_and_carries_the_headers(app
                 assert r.headers["cache-control"] == "no-store", (method, path, r.status_code)
                 seen += 1
     assert seen > 40
+
+
+async def test_every_page_route_carries_the_headers_and_html_is_not_stored(app, anon, login):
+    from starlette.routing import Route as StarletteRoute
+
+    admin = await login("admin")
+    seen = 0
+    for route in app.routes:
+        if not isinstance(route, StarletteRoute) or route.path.startswith("/api/"):
+            continue
+        path = _concrete(route.path)
+        for client in (anon, admin):
+            r = await client.get(path)
+            assert_security_headers(r)
+            own = r.headers.get("cache-control", "")
+            if r.headers.get("content-type", "").startswith("text/html") and path not in ("/app/", "/app/1"):
+                assert own == "no-store", (path, r.status_code, own)
+            seen += 1
+    assert seen > 20
+
+
+async def test_the_login_page_is_throttled_like_the_api(client_from_page, seeded):
+    c = client_from_page("198.51.100.123")
+    for _ in range(5):
+        r = await c.post("/login", data={"username": "xa.iatoi", "password": "sai"})
+        assert r.status_code == 401
+    r = await c.post("/login", data={"username": "xa.iatoi", "password": DEMO_PASSWORD})
+    assert r.status_code == 429 and "Đăng nhập sai quá nhiều lần" in r.text
+    assert r.headers["cache-control"] == "no-store"
+    assert_security_headers(r)
+
+
+@pytest.fixture
+async def client_from_page(app):
+    made: list[httpx.AsyncClient] = []
+
+    def _client(address: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(address, 40000))
+        made.append(httpx.AsyncClient(transport=transport, base_url="http://testserver"))
+        return made[-1]
+
+    yield _client
+    for c in made:
+        await c.aclose()
