@@ -107,7 +107,7 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
     app = Starlette(
         routes=routes,
         middleware=[
-            Middleware(SecurityMiddleware),
+            Middleware(SecurityMiddleware, render_page=render_error),  # answers a crash with its headers too
             Middleware(BodyLimitMiddleware, render_page=render_error),  # before any handler reads a body
             Middleware(GZipMiddleware, minimum_size=500),
         ],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +16,7 @@ from sync.vocabulary import CREATORS, EDITORS
 
 from .errors import problem
 from .models import LoginFailure, Session, User
+from .security import forwarded_client
 from .services.tree import subtree_ids
 
 COOKIE = "eiso_session"
@@ -44,7 +46,10 @@ def _token_hash(token: str) -> str:
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The address of whoever sent the request: the socket's peer, or what a proxy named in
+    EISO_TRUSTED_PROXIES says it forwarded for (server/security.py). Never a header the client wrote."""
+    peer = request.client.host if request.client else "unknown"
+    return forwarded_client(peer, request.scope["headers"], request.app.state.settings.trusted_proxies)
 
 
 def set_session_cookie(response: Response, token: str, *, days: int, secure: bool) -> None:
@@ -55,21 +60,59 @@ def clear_session_cookie(response: Response) -> None:
     response.delete_cookie(COOKIE, path="/")
 
 
+# Login throttling (issue 17): per (account, address), so that failures from one place never lock the
+# owner out from another, and per address alone with a wider allowance (one address trying many
+# accounts). Past the free failures, each further try waits twice as long as the last, up to the window.
+FIRST_DELAY_S = 30
+PAIR_MEMORY_S = 24 * 3600  # failures of an (account, address) pair are remembered this long
+ADDRESS_ALLOWANCE = 4  # times the per-pair allowance, for an address whatever the account
+
+
+def _pair_key(username: str, address: str) -> str:
+    return f"pair:{username.lower()}|{address}"
+
+
+def _delay(failures: int, free: int, cap_s: int) -> int:
+    """Seconds to wait after the last failure, once `failures` were recorded."""
+    if failures < free:
+        return 0
+    return min(cap_s, FIRST_DELAY_S * 2 ** min(failures - free, 20))
+
+
+async def _wait_left(key: str, since: datetime, free: int, cap_s: int) -> float:
+    recent = LoginFailure.filter(key=key, at__gte=since)
+    failures = await recent.count()
+    delay = _delay(failures, free, cap_s)
+    if not delay:
+        return 0
+    last = await recent.order_by("-at").first()
+    return (last.at + timedelta(seconds=delay) - now()).total_seconds() if last else 0
+
+
 async def check_throttle(username: str, address: str, max_failures: int, window_s: int) -> None:
-    since = now() - timedelta(seconds=window_s)
-    for key in (f"user:{username.lower()}", f"addr:{address}"):
-        # Per address the limit is wider: a commune office shares one address.
-        limit = max_failures if key.startswith("user:") else max_failures * 4
-        if await LoginFailure.filter(key=key, at__gte=since).count() >= limit:
-            raise problem("login_throttled", minutes=max(1, -(-window_s // 60)), retry_after=window_s)
+    """`login_throttled` with the seconds to wait while this account from this address (or this address
+    for any account) must still wait after its last failures."""
+    t = now()
+    wait = max(
+        await _wait_left(_pair_key(username, address), t - timedelta(seconds=PAIR_MEMORY_S), max_failures, window_s),
+        await _wait_left(
+            f"addr:{address}", t - timedelta(seconds=window_s), max_failures * ADDRESS_ALLOWANCE, window_s
+        ),
+    )
+    if wait > 0:
+        seconds = max(1, math.ceil(wait))
+        raise problem("login_throttled", minutes=max(1, math.ceil(seconds / 60)), retry_after=seconds)
 
 
 async def record_failure(username: str, address: str) -> None:
-    await LoginFailure.bulk_create([LoginFailure(key=f"user:{username.lower()}"), LoginFailure(key=f"addr:{address}")])
+    await LoginFailure.bulk_create(
+        [LoginFailure(key=_pair_key(username, address)), LoginFailure(key=f"addr:{address}")]
+    )
 
 
-async def clear_failures(username: str) -> None:
-    await LoginFailure.filter(key=f"user:{username.lower()}").delete()
+async def clear_failures(username: str, address: str) -> None:
+    """A right password from this address: its failures for this account are forgotten."""
+    await LoginFailure.filter(key=_pair_key(username, address)).delete()
 
 
 async def authenticate(username: str, password: str) -> User | None:

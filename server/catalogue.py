@@ -291,6 +291,24 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "export_kind_unknown": (422, "invalid", "Không có loại dữ liệu xuất “{kind}”."),
     "export_format_unknown": (422, "invalid", "Chỉ xuất được dạng CSV hoặc XLSX."),
     "export_busy": (429, "busy", "Bạn đang có một tệp xuất dữ liệu chưa làm xong. Vui lòng đợi tệp đó xong."),
+    # hardening (issue 17): evidence quotas and store, content types, server faults
+    "evidence_quota_pending": (
+        429,
+        "quota_exceeded",
+        "Đang có quá nhiều tệp chưa tải lên xong ({what}). Vui lòng đợi các tệp đang gửi hoàn tất rồi thử lại.",
+    ),
+    "evidence_quota_stored": (
+        413,
+        "quota_exceeded",
+        "Đã vượt hạn mức lưu trữ minh chứng ({what}). Vui lòng liên hệ quản trị viên.",
+    ),
+    "evidence_store_unavailable": (
+        503,
+        "store_unavailable",
+        "Kho lưu tệp minh chứng tạm thời không ghi được. Tệp vẫn được giữ trên máy; vui lòng thử lại sau.",
+    ),
+    "unsupported_media_type": (415, "unsupported_media_type", "Dữ liệu gửi lên phải có kiểu application/json."),
+    "internal_error": (500, "internal_error", "Máy chủ gặp lỗi khi xử lý yêu cầu. Vui lòng thử lại sau."),
 }
 
 # Why a session ended (Session.ended_reason), as the admin's /users page says it.

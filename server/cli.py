@@ -104,7 +104,7 @@ def cmd_serve(args, settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         log_level=args.log_level,
-        proxy_headers=True,
+        proxy_headers=False,  # forwarded headers are read by server/security.py, from EISO_TRUSTED_PROXIES only
         workers=1,
     )
 

@@ -12,12 +12,14 @@ plain value ("random per start", "asked").
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite://data/eiso.sqlite3"
 
@@ -45,6 +47,29 @@ def normalise_db_url(url: str) -> str:
         missing = [f"{k}={v}" for k, v in SQLITE_PRAGMAS.items() if k not in given]
         url = "sqlite://" + path + "?" + "&".join([p for p in query.split("&") if p] + missing)
     return url
+
+
+def parse_networks(text: str) -> tuple:
+    """ "127.0.0.1, 10.0.0.0/8" -> (ip_network, ...); a wrong entry stops the start (ValueError)."""
+    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip())
+
+
+def origin_of(url: str) -> str:
+    """ "HTTPS://Iso.example.gov.vn:443/app/" -> "https://iso.example.gov.vn" (what browsers send as Origin)."""
+    parts = urlsplit(url.strip())
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if not scheme or not host:
+        raise ValueError(f"not an origin: {url!r}")
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    if port is None or (scheme, port) in (("http", 80), ("https", 443)):
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def parse_origins(text: str) -> tuple:
+    return tuple(origin_of(part) for part in text.split(",") if part.strip())
 
 
 def _flag(text: str) -> bool:
@@ -96,14 +121,16 @@ class Settings:
         "EISO_SESSION_DAYS", 30, "session lifetime (officials stay offline for days)", parse=int
     )
     # Cookies marked Secure only work over https; local http (and tests) need it off.
-    secure_cookies: bool = setting("EISO_SECURE_COOKIES", False, "set `1` behind HTTPS", parse=_flag)
+    secure_cookies: bool = setting(
+        "EISO_SECURE_COOKIES", False, "set `1` behind HTTPS (always on when the public origin is https)", parse=_flag
+    )
     evidence_dir: Path = setting(
         "EISO_EVIDENCE_DIR", Path("data") / "evidence", "where uploaded evidence files are stored", parse=Path
     )
     login_max_failures: int = setting(
         "EISO_LOGIN_MAX_FAILURES",
         5,
-        "failed logins per account in 15 minutes before throttling (×4 per address)",
+        "failed logins per account and address before each further try waits longer (×4 per address alone)",
         parse=int,
     )
     app_version_suffix: str = setting(
@@ -151,8 +178,78 @@ class Settings:
     smtp_timeout: int = setting("EISO_SMTP_TIMEOUT", 20, "seconds before an SMTP connection is given up", parse=int)
     mail_from: str = setting("EISO_MAIL_FROM", "iso@example.gov.vn", "sender address of reminder email")
     mail_from_name: str = setting("EISO_MAIL_FROM_NAME", "Hệ thống ISO điện tử", "sender name of reminder email")
+    # Hardening (issue 17): evidence uploads bounded per user and per unit, proxies, the public origins.
+    evidence_partial_hours: int = setting(
+        "EISO_EVIDENCE_PARTIAL_HOURS",
+        168,
+        "hours an unfinished evidence upload is kept after its last chunk",
+        parse=int,
+    )
+    evidence_pending_files_user: int = setting(
+        "EISO_EVIDENCE_PENDING_FILES_USER", 20, "evidence uploads one account may have in progress", parse=int
+    )
+    evidence_pending_mb_user: int = setting(
+        "EISO_EVIDENCE_PENDING_MB_USER", 100, "MiB of evidence one account may have in progress", parse=int
+    )
+    evidence_pending_files_unit: int = setting(
+        "EISO_EVIDENCE_PENDING_FILES_UNIT", 100, "evidence uploads one unit may have in progress", parse=int
+    )
+    evidence_pending_mb_unit: int = setting(
+        "EISO_EVIDENCE_PENDING_MB_UNIT", 400, "MiB of evidence one unit may have in progress", parse=int
+    )
+    evidence_stored_files_user: int = setting(
+        "EISO_EVIDENCE_STORED_FILES_USER", 5000, "evidence files one account may have stored", parse=int
+    )
+    evidence_stored_mb_user: int = setting(
+        "EISO_EVIDENCE_STORED_MB_USER", 2000, "MiB of evidence one account may have stored", parse=int
+    )
+    evidence_stored_files_unit: int = setting(
+        "EISO_EVIDENCE_STORED_FILES_UNIT", 20000, "evidence files one unit may have stored", parse=int
+    )
+    evidence_stored_mb_unit: int = setting(
+        "EISO_EVIDENCE_STORED_MB_UNIT", 10000, "MiB of evidence one unit may have stored", parse=int
+    )
+    trusted_proxies: tuple = setting(
+        "EISO_TRUSTED_PROXIES",
+        (),
+        "addresses or networks of reverse proxies whose `X-Forwarded-For`/`Forwarded` are believed, "
+        "comma-separated (e.g. `127.0.0.1, 10.0.0.0/8`)",
+        parse=lambda text: parse_networks(text),
+        shown="empty",
+    )
+    public_origins: tuple = setting(
+        "EISO_PUBLIC_ORIGINS",
+        (),
+        "origins browsers may send changes from, comma-separated (`https://iso.example.gov.vn`)",
+        parse=lambda text: parse_origins(text),
+        shown="that of EISO_PUBLIC_URL and of the listening address",
+    )
     # Not from the environment: the window the failed logins above are counted in.
     login_window_seconds: int = 900
+
+    def allowed_origins(self) -> set[str]:
+        """Origins a browser may send a change from: EISO_PUBLIC_ORIGINS, or by default the origin of
+        EISO_PUBLIC_URL and that of the address `eiso serve` listens on. Never the request's Host header."""
+        if self.public_origins:
+            return set(self.public_origins)
+        found = {origin_of(self.public_url)}
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        try:
+            found.add(origin_of(f"http://{host}:{self.port}"))
+        except ValueError:
+            pass
+        return found
+
+    @property
+    def cookie_secure(self) -> bool:
+        """Session cookies are Secure behind HTTPS: set so, or because the public origin is https."""
+        return self.secure_cookies or self.https
+
+    @property
+    def https(self) -> bool:
+        """The public origin is https: cookies are Secure and answers carry HSTS."""
+        origins = self.public_origins or (origin_of(self.public_url),)
+        return all(o.startswith("https://") for o in origins)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:

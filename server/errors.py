@@ -116,7 +116,11 @@ def error_body(code: str, message: str, **extra: Any) -> dict:
 
 
 def json_error(exc: ApiError) -> JSONResponse:
-    return JSONResponse(error_body(exc.code, exc.message, **exc.extra), status_code=exc.status)
+    response = JSONResponse(error_body(exc.code, exc.message, **exc.extra), status_code=exc.status)
+    retry = exc.extra.get("retry_after")
+    if isinstance(retry, int) and retry > 0:  # 429/503: clients and proxies read the header, not the body
+        response.headers["Retry-After"] = str(retry)
+    return response
 
 
 # Starlette's own refusals (no route, wrong method) by status.

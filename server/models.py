@@ -16,6 +16,8 @@ __all__ = [
     "AuditLog",
     "CHOICE_VALUES",
     "Deadline",
+    "EvidenceGrant",
+    "EvidenceUpload",
     "ITEM_TYPES",
     "LoginFailure",
     "Procedure",
@@ -161,3 +163,38 @@ class Procedure(Model):
 
     class Meta:
         table = "tthc_procedure"
+# Evidence (issue 17): who is sending which file, and which units proved they hold it. The stored files
+# themselves are `sync.models.Evidence` (one row per complete file, by content hash).
+class EvidenceUpload(Model):
+    """One user's upload in progress of one file: the bytes go to a partial file of its own, so a start
+    by someone else (or with a wrong size) never blocks it. Removed when complete or expired."""
+
+    id = fields.IntField(primary_key=True)
+    sha256 = fields.CharField(max_length=64)
+    username = fields.CharField(max_length=64)
+    unit_id = fields.IntField()
+    size = fields.BigIntField()
+    mime = fields.CharField(max_length=64)
+    received = fields.BigIntField(default=0)
+    created_ms = fields.BigIntField()
+    updated_ms = fields.BigIntField(db_index=True)  # the last chunk: partial uploads expire from it
+
+    class Meta:
+        table = "evidence_upload"
+        unique_together = (("sha256", "username"),)
+
+
+class EvidenceGrant(Model):
+    """A unit that sent the whole file and had it hashed (proof of possession): its users, and the
+    reviewers above it, may read the file. Knowing the hash alone gives nothing."""
+
+    id = fields.IntField(primary_key=True)
+    sha256 = fields.CharField(max_length=64, db_index=True)
+    unit_id = fields.IntField()
+    username = fields.CharField(max_length=64)  # who sent it (counts against their stored quota)
+    size = fields.BigIntField()
+    created_ms = fields.BigIntField()
+
+    class Meta:
+        table = "evidence_grant"
+        unique_together = (("sha256", "unit_id"),)

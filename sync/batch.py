@@ -120,6 +120,11 @@ def merge_edit(e: Any, batch: PushContext, state: BatchState, writes: BatchWrite
         writes.checklists.add(cid)
         writes.changes.append((cl["unit_id"], cid, "checklist", ""))
         res["checklist_version"] = cl["version"]
+    if res["reason"] == "out_of_scope":
+        # Recorded under no checklist and no item: the row must not name what is outside the sender's scope
+        # (a resolve's conflict or an alias would resolve to the foreign checklist's id), nor show up in
+        # that checklist's edit log. The payload keeps what the sender wrote, and only that.
+        cid, item_key = "", ""
     writes.edit_rows.append(edit_row(e, batch, cid, item_key, eff, res))
     return res
 

@@ -46,6 +46,8 @@ MUTABLE_TABLES = [
     "notify_prefs",
     "reminder_policy",
     "tthc_procedure",
+    "evidence_upload",
+    "evidence_grant",
 ]
 ALL_TABLES = MUTABLE_TABLES + ["unit_history", "deadline", "template_item", "template", "user", "unit"]
 
@@ -115,6 +117,7 @@ def settings(database_url, tmp_path_factory) -> Settings:
             "DATABASE_URL": database_url,
             "EISO_SECRET": "test-secret",
             "EISO_EVIDENCE_DIR": str(tmp_path_factory.mktemp("evidence")),
+            "EISO_PUBLIC_ORIGINS": "http://testserver",  # what the test clients send as Origin
         }
     )
     return s

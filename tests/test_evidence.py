@@ -125,54 +125,43 @@ async def refer(username: str, sha: str, name: str = "bien-ban.jpg", size: int =
     )
 
 
-async def test_deduplicated_file_is_readable_where_an_answer_refers_to_it(people):
+async def test_the_same_file_sent_whole_by_a_second_unit_is_stored_once_and_readable_there(people, settings):
     a, b, rev = await people("off.a"), await people("off.b"), await people("rev.d")
     data, sha = blob(3000)
     other, other_sha = blob(2000)
     assert (await put(a, sha, data, 0, len(data))).json()["complete"]
     assert (await put(a, other_sha, other, 0, len(other))).json()["complete"]
-    # Commune B has the same photo: the upload is deduplicated (stored once, under A's unit).
-    r = await put(b, sha, data, 0, len(data))
-    assert r.status_code == 200 and r.json()["complete"]
-    # No answer of B refers to it yet: still not B's to read.
+    # Commune B has the same photo. Knowing the hash is not enough: B reads nothing until it sent it all.
     assert (await b.get(f"/api/evidence/{sha}")).status_code == 404
-    # A reference outside B's scope (A's own checklist) gives B nothing.
-    await refer("off.a", sha)
+    r = await put(b, sha, data[:1000], 0, len(data))
+    assert r.status_code == 200 and r.json()["complete"] is False and r.json()["received"] == 1000
     assert (await b.get(f"/api/evidence/{sha}")).status_code == 404
-    # B's answer refers to it: B reads the file.
-    await refer("off.b", sha)
+    r = await put(b, sha, data[1000:], 1000, len(data))
+    assert r.status_code == 200 and r.json()["complete"] is True
     r = await b.get(f"/api/evidence/{sha}")
     assert r.status_code == 200 and r.content == data and r.headers["content-type"] == "image/jpeg"
-    # Only that file: A's other upload, which no answer of B refers to, stays hidden.
+    # Stored once, and nothing is left of B's upload.
+    assert (settings.evidence_dir / sha[:2] / sha).read_bytes() == data
+    assert not list((settings.evidence_dir / "partial").glob(sha + ".*"))
+    # Only that file: A's other upload stays hidden from B.
     assert (await b.get(f"/api/evidence/{other_sha}")).status_code == 404
-    # The uploader and the district above both still read it; a user with no reference does not.
     assert (await a.get(f"/api/evidence/{sha}")).status_code == 200
     assert (await rev.get(f"/api/evidence/{sha}")).status_code == 200
     assert (await b.get(f"/api/evidence/{blob(10)[1]}")).status_code == 404  # no such file at all
 
 
-async def test_reference_gives_access_to_reviewers_above_the_referring_unit(people):
-    """A reviewer of another district, above the unit whose answer refers to the file, reads it too;
-    a commune of that district with no reference gets 404."""
-    a = await people("off.a")
-    e = await Unit.create(
-        code="T-E", kind="district", level=1, source_name="Huyện E", name="Huyện E", name_folded="huyen e"
-    )
-    c_unit = await Unit.create(
-        code="T-C", kind="commune", level=2, parent=e, source_name="Xã C", name="Xã C", name_folded="xa c"
-    )
-    d_unit = await Unit.create(
-        code="T-G", kind="commune", level=2, parent=e, source_name="Xã G", name="Xã G", name_folded="xa g"
-    )
-    pw = hash_password(PASSWORD)
-    await User.create(username="off.c", role="official", unit=c_unit, password_hash=pw)
-    await User.create(username="off.g", role="official", unit=d_unit, password_hash=pw)
-    await User.create(username="rev.e", role="reviewer", unit=e, password_hash=pw)
-    c, g, rev_e = await people("off.c"), await people("off.g"), await people("rev.e")
+async def test_a_reference_alone_gives_no_access_but_one_written_by_a_reader_does(people):
+    """An answer naming a hash does not open the file to its unit unless whoever wrote it could read the
+    file (an admin attaching a file to a commune's checklist shares it; an official naming a hash they
+    never sent gains nothing)."""
+    a, b = await people("off.a"), await people("off.b")
     data, sha = blob(4000)
     assert (await put(a, sha, data, 0, len(data))).json()["complete"]
-    assert (await rev_e.get(f"/api/evidence/{sha}")).status_code == 404
-    await refer("off.c", sha, size=len(data))
-    assert (await c.get(f"/api/evidence/{sha}")).status_code == 200
-    assert (await rev_e.get(f"/api/evidence/{sha}")).status_code == 200
-    assert (await g.get(f"/api/evidence/{sha}")).status_code == 404
+    await refer("off.b", sha, size=len(data))  # written by B's own official, who never sent the file
+    await Answer.filter(value__contains=sha).update(value_by="off.b")
+    assert (await b.get(f"/api/evidence/{sha}")).status_code == 404
+    # The district reviewer (who reads A's file) attaches it to B's checklist: B reads it.
+    await refer("off.b", sha, size=len(data))
+    await Answer.filter(value__contains=sha, value_by="").update(value_by="rev.d")
+    r = await b.get(f"/api/evidence/{sha}")
+    assert r.status_code == 200 and r.content == data

@@ -89,6 +89,10 @@ def _sample(d) -> str:
         return "0" if d.default else "1"
     if isinstance(d.default, Path):
         return "/srv/eiso/" + d.name
+    if d.variable == "EISO_TRUSTED_PROXIES":
+        return "10.0.0.0/8, 127.0.0.1"
+    if d.variable == "EISO_PUBLIC_ORIGINS":
+        return "https://iso.example.gov.vn"
     return "value-of-" + d.variable.lower()
 
 

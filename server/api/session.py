@@ -37,7 +37,7 @@ async def create_session(request: Request) -> JSON:
         user_agent=request.headers.get("user-agent", ""),
     )
     response = JSON({"user": user_json(user)}, status_code=201)
-    auth.set_session_cookie(response, token, days=settings.session_days, secure=settings.secure_cookies)
+    auth.set_session_cookie(response, token, days=settings.session_days, secure=settings.cookie_secure)
     return response
 
 

@@ -47,7 +47,7 @@ async def login_page(request: Request) -> Response:
             exc.status,
         )
     response = RedirectResponse(next_url, status_code=303)
-    auth.set_session_cookie(response, token, days=settings.session_days, secure=settings.secure_cookies)
+    auth.set_session_cookie(response, token, days=settings.session_days, secure=settings.cookie_secure)
     return response
 
 

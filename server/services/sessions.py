@@ -1,6 +1,6 @@
 """Logging in and out, for the JSON API and the login page alike.
 
-`login` throttles by account and by address, checks the password, starts a server-side session and
+`login` throttles by (account, address) and by address, checks the password, starts a server-side session and
 returns the user with the session token; the route sets the cookie (`auth.set_session_cookie`). It
 raises `login_missing`, `login_throttled` or `bad_credentials`. Every login and logout is audited.
 """
@@ -34,7 +34,7 @@ async def login(
     if user is None:
         await auth.record_failure(username, address)
         raise problem("bad_credentials")
-    await auth.clear_failures(username)
+    await auth.clear_failures(username, address)
     token = await auth.start_session(user, settings.session_days, address=address, user_agent=user_agent)
     await AuditLog.create(username=user.username, action="login", detail={"address": address})
     await user.fetch_related("unit")
