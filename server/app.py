@@ -12,6 +12,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from tortoise import Tortoise
 
+from . import health, openapi  # operations: health, metrics, the API description
 from .api import checklists, deadlines, devices, evidence, review, session, templates, units, users
 from .api import reminders as reminder_api
 from .api import sync as sync_api
@@ -20,6 +21,7 @@ from .db import tortoise_config
 from .durability import NotDurable, check_connection
 from .errors import error_handlers
 from .limits import BodyLimitMiddleware
+from .observability import Counters, ObservabilityMiddleware
 from .pages import checklists as checklist_pages
 from .pages import deadlines as deadline_pages
 from .pages import pwa
@@ -79,10 +81,15 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         *review_pages.routes,
         *reminder_pages.routes,
         *deadline_pages.routes,
+        # operations
+        *health.routes,
+        *openapi.routes,
     ]
+    counters = Counters(settings.metrics_dir)
     app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(ObservabilityMiddleware, header=settings.request_id_header, counters=counters),
             Middleware(SecurityMiddleware),
             Middleware(BodyLimitMiddleware, render_page=render_error),  # before any handler reads a body
             Middleware(GZipMiddleware, minimum_size=500),
@@ -92,4 +99,5 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.counters = counters
     return app

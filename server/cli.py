@@ -89,6 +89,7 @@ def cmd_serve(args, settings: Settings) -> None:
     from .app import create_app
     from .durability import NotDurable, check_database, describe
     from .migrate import upgrade
+    from .observability import log_config
 
     settings.host, settings.port = args.host or settings.host, args.port or settings.port
     asyncio.run(upgrade(settings.database_url))
@@ -104,6 +105,8 @@ def cmd_serve(args, settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         log_level=args.log_level,
+        log_config=log_config(args.log_level),  # one JSON line per request, with its request id
+        access_log=False,  # ours (server/observability.py) has the route template, the user and the id
         proxy_headers=True,
         workers=1,
     )

@@ -148,6 +148,20 @@ class Settings:
     smtp_timeout: int = setting("EISO_SMTP_TIMEOUT", 20, "seconds before an SMTP connection is given up", parse=int)
     mail_from: str = setting("EISO_MAIL_FROM", "iso@example.gov.vn", "sender address of reminder email")
     mail_from_name: str = setting("EISO_MAIL_FROM_NAME", "Hệ thống ISO điện tử", "sender name of reminder email")
+    # Operations (server/observability.py, server/health.py, docs/operations.md).
+    request_id_header: str = setting(
+        "EISO_REQUEST_ID_HEADER", "X-Request-Id", "request id taken from this header (a proxy's), else made"
+    )
+    metrics_token: str = setting(
+        "EISO_METRICS_TOKEN", "", "bearer token `/metrics` asks for; empty: only direct loopback requests"
+    )
+    metrics_dir: Path | None = setting(
+        "EISO_METRICS_DIR",
+        None,
+        "folder the workers share request counters in (several processes)",
+        parse=Path,
+        shown="empty",
+    )
     # Not from the environment: the window the failed logins above are counted in.
     login_window_seconds: int = 900
 
