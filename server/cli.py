@@ -253,6 +253,54 @@ async def _migrated(settings: Settings) -> None:
     await upgrade(settings.database_url)
 
 
+# --- operations: backup, restore, moving SQLite to PostgreSQL (server/backup.py, docs/operations.md)
+
+
+def cmd_backup(args, settings: Settings) -> None:
+    from .backup import BackupError, backup
+
+    try:
+        manifest = backup(settings.database_url, Path(settings.evidence_dir), Path(args.folder))
+    except BackupError as exc:
+        raise SystemExit(str(exc)) from None
+    rows = sum(manifest["database"]["tables"].values())
+    print(f"Đã sao lưu vào {args.folder}: {rows} dòng dữ liệu, {len(manifest['evidence'])} tệp minh chứng.")
+
+
+def cmd_restore(args, settings: Settings) -> None:
+    from .backup import BackupError, restore
+
+    try:
+        manifest = restore(Path(args.folder), settings.database_url, Path(settings.evidence_dir), force=args.force)
+    except BackupError as exc:
+        raise SystemExit(str(exc)) from None
+    asyncio.run(_migrated(settings))  # a backup from an older version is brought up to this one
+    print(f"Đã khôi phục bản sao lưu lúc {manifest['created']} ({len(manifest['evidence'])} tệp minh chứng).")
+
+
+def cmd_move_to_postgres(args, settings: Settings) -> None:
+    from .backup import BackupError, move_to_postgres
+    from .config import normalise_db_url
+    from .db import is_postgres
+    from .migrate import upgrade
+
+    target = normalise_db_url(args.to)
+    if not is_postgres(target):
+        raise SystemExit("--to phải là địa chỉ PostgreSQL, ví dụ postgres://eiso@127.0.0.1:5432/eiso")
+    asyncio.run(upgrade(settings.database_url))  # both sides at this version's schema
+    asyncio.run(upgrade(target))
+    try:
+        copied = asyncio.run(move_to_postgres(settings.database_url, target))
+    except BackupError as exc:
+        raise SystemExit(str(exc)) from None
+    for table, n in copied.items():
+        print(f"  {table:<24} {n}")
+    print(
+        f"Đã chuyển {sum(copied.values())} dòng sang PostgreSQL. Minh chứng vẫn ở {settings.evidence_dir}. "
+        "Đặt DATABASE_URL theo địa chỉ mới rồi khởi động lại máy chủ."
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="eiso", description="e-ISO: phiếu ISO 9001:2015 ngoại tuyến")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -312,6 +360,22 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("remind", help="gửi nhắc hạn đến hạn (cho cron; chạy cùng lúc với máy chủ vẫn an toàn)")
     p.add_argument("--now", help="thời điểm chạy (ISO 8601 có múi giờ); bỏ trống: bây giờ")
     p.set_defaults(func=cmd_remind)
+
+    # operations
+    p = sub.add_parser(
+        "backup", help="sao lưu cơ sở dữ liệu SQLite và minh chứng vào một thư mục (chạy được khi máy chủ đang chạy)"
+    )
+    p.add_argument("folder", help="thư mục mới cho bản sao lưu")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="khôi phục một bản sao lưu (dừng máy chủ trước)")
+    p.add_argument("folder")
+    p.add_argument("--force", action="store_true", help="thay cả cơ sở dữ liệu và minh chứng đang có")
+    p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser("move-to-postgres", help="chuyển dữ liệu SQLite sang một cơ sở dữ liệu PostgreSQL trống")
+    p.add_argument("--to", required=True, help="postgres://user@host:5432/db")
+    p.set_defaults(func=cmd_move_to_postgres)
 
     args = parser.parse_args(argv)
     args.func(args, Settings.from_env())

@@ -19,7 +19,7 @@ from schemathesis.checks import not_a_server_error
 
 from tests.ops_fixtures import eiso, eiso_env, fresh_database, login_cookie, serving
 
-EXAMPLES = 12  # per operation and mode: ~45 operations -> about a thousand requests
+EXAMPLES = 8  # per operation and mode: ~38 operations x 2 modes -> about 600 requests
 
 
 @pytest.fixture(scope="module")
