@@ -161,9 +161,10 @@ def error_handlers(render_page: PageRenderer) -> dict:
 
     async def unforeseen(request: Request, exc: Exception) -> Response:
         # Starlette's ServerErrorMiddleware calls this, then re-raises: the traceback still reaches the log.
-        err = problem("server_error", request_id=request.scope.get("state", {}).get("request_id", ""))
-        if request.url.path.startswith("/api/"):
-            return json_error(err)
-        return render_page(request, err)
+        request_id = request.scope.get("state", {}).get("request_id", "")
+        err = problem("server_error", request_id=request_id)
+        answer = json_error(err) if request.url.path.startswith("/api/") else render_page(request, err)
+        answer.headers["X-Request-Id"] = request_id  # sent past the middleware that adds it to the others
+        return answer
 
     return {ApiError: handle, SyncError: handle, HTTPException: handle, FieldValueError: handle, Exception: unforeseen}

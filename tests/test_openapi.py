@@ -88,3 +88,4 @@ async def test_an_unforeseen_failure_is_a_json_500_naming_the_request_id(app, an
     assert r.status_code == 500
     assert r.json()["error"] == "server_error"
     assert r.json()["request_id"] == "abc-123"
+    assert r.headers["x-request-id"] == "abc-123"

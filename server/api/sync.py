@@ -53,6 +53,8 @@ async def push(request: Request) -> JSON:
     scope = await auth.scope_unit_ids(user)
     body = await engine.apply_push(user, scope, req, raw=safe_dumps(data), received_ms=received)
     await review.audit_push(user, req.device_id, req.edits, body)  # comments and decisions, for the record
+    if body.get("error"):
+        request.state.error_code = body["error"]  # counted as a refusal in /metrics (server/observability.py)
     return JSON(body, status_code=409 if body.get("error") else 200)
 
 
