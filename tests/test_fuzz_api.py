@@ -1,6 +1,6 @@
 """Schemathesis fuzzes every operation of /api/openapi.json against a real `eiso serve`, logged in as the
 seeded province admin (who reaches the most code), on the database EISO_TEST_DB names: no answer is a
-5xx. Valid and invalid inputs both (positive and negative generation); a fixed number of examples per
+5xx, and every refusal is the JSON problem shape of server/errors.py. Valid and invalid inputs both (positive and negative generation); a fixed number of examples per
 operation keeps it to well under a minute per database.
 
 The server is a fresh installation made by the `eiso` command (migrate, seed --demo) so nothing the
@@ -41,6 +41,17 @@ def api_schema(live):
     )
 
 
+def refusals_are_problems(ctx, response, case) -> bool | None:
+    """Every refusal under /api/ is JSON `{"error", "message", ...}`, whatever the input: never a text page."""
+    if response.status_code >= 400:
+        try:
+            body = response.json()
+        except ValueError:
+            raise AssertionError(f"{response.status_code} answered with non-JSON: {response.text[:200]!r}") from None
+        assert isinstance(body, dict) and body.get("error") and body.get("message"), f"not a problem: {body!r}"
+    return None
+
+
 def operations(schema) -> list:
     return [result.ok() for result in schema.get_all_operations()]
 
@@ -55,7 +66,7 @@ def fuzz(operation, mode: GenerationMode, base: str, cookie: str) -> str | None:
     def run(case):
         with requests.Session() as s:
             s.cookies.set("eiso_session", cookie)
-            case.call_and_validate(base_url=base, session=s, checks=[not_a_server_error])
+            case.call_and_validate(base_url=base, session=s, checks=[not_a_server_error, refusals_are_problems])
 
     try:
         run()
