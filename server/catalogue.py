@@ -309,6 +309,16 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     ),
     "unsupported_media_type": (415, "unsupported_media_type", "Dữ liệu gửi lên phải có kiểu application/json."),
     "internal_error": (500, "internal_error", "Máy chủ gặp lỗi khi xử lý yêu cầu. Vui lòng thử lại sau."),
+    # operations (server/health.py): /metrics is for the monitoring system, not for people
+    "metrics_forbidden": (403, "forbidden", "Chỉ hệ thống giám sát được đọc số liệu vận hành."),
+    # a value no column can hold (an id longer than any id): refused before it reaches SQL as a 500
+    "value_refused": (422, "invalid", "Giá trị gửi lên quá dài hoặc không hợp lệ."),
+    # a failure nobody foresaw: still JSON under /api/, with the id that finds it in the log
+    "server_error": (
+        500,
+        "server_error",
+        "Máy chủ gặp lỗi. Vui lòng thử lại; nếu vẫn lỗi, báo quản trị kèm mã yêu cầu.",
+    ),
 }
 
 # Why a session ended (Session.ended_reason), as the admin's /users page says it.

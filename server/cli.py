@@ -89,6 +89,7 @@ def cmd_serve(args, settings: Settings) -> None:
     from .app import create_app
     from .durability import NotDurable, check_database, describe
     from .migrate import upgrade
+    from .observability import log_config
 
     settings.host, settings.port = args.host or settings.host, args.port or settings.port
     asyncio.run(upgrade(settings.database_url))
@@ -105,6 +106,9 @@ def cmd_serve(args, settings: Settings) -> None:
         port=settings.port,
         log_level=args.log_level,
         proxy_headers=False,  # forwarded headers are read by server/security.py, from EISO_TRUSTED_PROXIES only
+        log_config=log_config(args.log_level),  # one JSON line per request, with its request id
+        access_log=False,  # ours (server/observability.py) has the route template, the user and the id
+        proxy_headers=True,
         workers=1,
     )
 
@@ -291,6 +295,54 @@ async def _migrated(settings: Settings) -> None:
     await upgrade(settings.database_url)
 
 
+# --- operations: backup, restore, moving SQLite to PostgreSQL (server/backup.py, docs/operations.md)
+
+
+def cmd_backup(args, settings: Settings) -> None:
+    from .backup import BackupError, backup
+
+    try:
+        manifest = backup(settings.database_url, Path(settings.evidence_dir), Path(args.folder))
+    except BackupError as exc:
+        raise SystemExit(str(exc)) from None
+    rows = sum(manifest["database"]["tables"].values())
+    print(f"Đã sao lưu vào {args.folder}: {rows} dòng dữ liệu, {len(manifest['evidence'])} tệp minh chứng.")
+
+
+def cmd_restore(args, settings: Settings) -> None:
+    from .backup import BackupError, restore
+
+    try:
+        manifest = restore(Path(args.folder), settings.database_url, Path(settings.evidence_dir), force=args.force)
+    except BackupError as exc:
+        raise SystemExit(str(exc)) from None
+    asyncio.run(_migrated(settings))  # a backup from an older version is brought up to this one
+    print(f"Đã khôi phục bản sao lưu lúc {manifest['created']} ({len(manifest['evidence'])} tệp minh chứng).")
+
+
+def cmd_move_to_postgres(args, settings: Settings) -> None:
+    from .backup import BackupError, move_to_postgres
+    from .config import normalise_db_url
+    from .db import is_postgres
+    from .migrate import upgrade
+
+    target = normalise_db_url(args.to)
+    if not is_postgres(target):
+        raise SystemExit("--to phải là địa chỉ PostgreSQL, ví dụ postgres://eiso@127.0.0.1:5432/eiso")
+    asyncio.run(upgrade(settings.database_url))  # both sides at this version's schema
+    asyncio.run(upgrade(target))
+    try:
+        copied = asyncio.run(move_to_postgres(settings.database_url, target))
+    except BackupError as exc:
+        raise SystemExit(str(exc)) from None
+    for table, n in copied.items():
+        print(f"  {table:<24} {n}")
+    print(
+        f"Đã chuyển {sum(copied.values())} dòng sang PostgreSQL. Minh chứng vẫn ở {settings.evidence_dir}. "
+        "Đặt DATABASE_URL theo địa chỉ mới rồi khởi động lại máy chủ."
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="eiso", description="e-ISO: phiếu ISO 9001:2015 ngoại tuyến")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -359,6 +411,21 @@ def main(argv: list[str] | None = None) -> None:
         "--apply", metavar="DIGEST", help="mã xem trước in ra ở lần chạy trước: áp dụng đúng các thay đổi đó"
     )
     p.set_defaults(func=cmd_import_units)
+    # operations
+    p = sub.add_parser(
+        "backup", help="sao lưu cơ sở dữ liệu SQLite và minh chứng vào một thư mục (chạy được khi máy chủ đang chạy)"
+    )
+    p.add_argument("folder", help="thư mục mới cho bản sao lưu")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="khôi phục một bản sao lưu (dừng máy chủ trước)")
+    p.add_argument("folder")
+    p.add_argument("--force", action="store_true", help="thay cả cơ sở dữ liệu và minh chứng đang có")
+    p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser("move-to-postgres", help="chuyển dữ liệu SQLite sang một cơ sở dữ liệu PostgreSQL trống")
+    p.add_argument("--to", required=True, help="postgres://user@host:5432/db")
+    p.set_defaults(func=cmd_move_to_postgres)
 
     args = parser.parse_args(argv)
     args.func(args, Settings.from_env())

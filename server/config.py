@@ -224,6 +224,20 @@ class Settings:
         parse=lambda text: parse_origins(text),
         shown="that of EISO_PUBLIC_URL and of the listening address",
     )
+    # Operations (server/observability.py, server/health.py, docs/operations.md).
+    request_id_header: str = setting(
+        "EISO_REQUEST_ID_HEADER", "X-Request-Id", "request id taken from this header (a proxy's), else made"
+    )
+    metrics_token: str = setting(
+        "EISO_METRICS_TOKEN", "", "bearer token `/metrics` asks for; empty: only direct loopback requests"
+    )
+    metrics_dir: Path | None = setting(
+        "EISO_METRICS_DIR",
+        None,
+        "folder the workers share request counters in (several processes)",
+        parse=Path,
+        shown="empty",
+    )
     # Not from the environment: the window the failed logins above are counted in.
     login_window_seconds: int = 900
 

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from tortoise.exceptions import ValidationError as FieldValueError
 
 from sync.protocol import SyncError
 
@@ -137,6 +138,10 @@ def as_problem(exc: Exception) -> ApiError:
         if exc.code in PROBLEMS:
             return problem(exc.code, **extra)
         return ApiError(getattr(exc, "status", 500), exc.code, str(getattr(exc, "message", exc)), **extra)
+    if isinstance(exc, FieldValueError):
+        # Tortoise checks a filter's value against the column (a 40-character id for a 36-character
+        # column): whatever the route, such a value names nothing, so it is the client's error.
+        return problem("value_refused")
     if isinstance(exc, HTTPException):
         name = _HTTP_PROBLEMS.get(exc.status_code)
         if name:
@@ -153,8 +158,17 @@ def error_handlers(render_page: PageRenderer) -> dict:
 
     async def handle(request: Request, exc: Exception) -> Response:
         err = as_problem(exc)
+        request.state.error_code = err.code  # the request's log line and /metrics name the refusal
         if request.url.path.startswith("/api/"):
             return json_error(err)
         return render_page(request, err)
 
-    return {ApiError: handle, SyncError: handle, HTTPException: handle}
+    async def unforeseen(request: Request, exc: Exception) -> Response:
+        # Starlette's ServerErrorMiddleware calls this, then re-raises: the traceback still reaches the log.
+        request_id = request.scope.get("state", {}).get("request_id", "")
+        err = problem("server_error", request_id=request_id)
+        answer = json_error(err) if request.url.path.startswith("/api/") else render_page(request, err)
+        answer.headers["X-Request-Id"] = request_id  # sent past the middleware that adds it to the others
+        return answer
+
+    return {ApiError: handle, SyncError: handle, HTTPException: handle, FieldValueError: handle, Exception: unforeseen}

@@ -71,6 +71,9 @@ def _answer(request: Request, body: dict, status: int) -> Response:
         response.headers["content-length"] = str(len(response.body))
         response.headers["vary"] = "Accept-Encoding"
     return response
+    if body.get("error"):
+        request.state.error_code = body["error"]  # counted as a refusal in /metrics (server/observability.py)
+    return JSON(body, status_code=409 if body.get("error") else 200)
 
 
 async def pull(request: Request) -> JSON:
