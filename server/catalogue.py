@@ -229,6 +229,13 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
         "invalid",
         "Kỳ báo cáo của quy định ({kind}) khác với kỳ của mẫu phiếu ({template_kind}).",
     ),
+    # faults: the database is restarting, unreachable or busy; nothing was saved, the client sends again
+    "database_unavailable": (
+        503,
+        "database_unavailable",
+        "Máy chủ tạm thời không ghi được dữ liệu (cơ sở dữ liệu đang bận hoặc khởi động lại). "
+        "Chưa có gì được lưu; vui lòng thử lại sau {seconds} giây.",
+    ),
 }
 
 # Why a session ended (Session.ended_reason), as the admin's /users page says it.
