@@ -33,7 +33,7 @@ from bench.common import BENCH_PASSWORD, analyze, fresh_database, init_schema, l
 from bench.faults_common import CountingTransport, ServerProcess, check_nothing_lost, retrying  # noqa: E402
 
 
-async def main(kills: int, n_units: int, per_unit: int, n_edits: int, batch_size: int = 50, seed: int = 9) -> dict:
+async def main(kills: int, n_units: int, per_unit: int, n_edits: int, batch_size: int = 10, seed: int = 9) -> dict:
     from tortoise import Tortoise
 
     from client.sync_client import SyncClient
@@ -169,7 +169,7 @@ if __name__ == "__main__":
     ap.add_argument("--units", type=int, default=20)
     ap.add_argument("--devices", type=int, default=3)
     ap.add_argument("--edits", type=int, default=300)
-    ap.add_argument("--batch", type=int, default=50, help="edits per push request")
+    ap.add_argument("--batch", type=int, default=10, help="edits per push request")
     ap.add_argument("--json", action="store_true", help="print one JSON line (for the tests)")
     a = ap.parse_args()
     r = asyncio.run(main(a.kills, a.units, a.devices, a.edits, a.batch))
