@@ -27,6 +27,7 @@ CANDIDATE_CLASSES: tuple[type[Exception], ...] = (
     sqlite3.Error,
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
     BaseORMException,
 )
 
@@ -70,5 +71,7 @@ def is_database_unavailable(exc: BaseException) -> bool:
             return True
         if e.__cause__ is not None:
             todo.append(e.__cause__)
+        if isinstance(e, asyncpg.InternalClientError) and e.__context__ is not None:
+            todo.append(e.__context__)  # releasing a connection that broke mid-query: the break says why
         todo.extend(a for a in e.args if isinstance(a, BaseException))  # Tortoise wraps the driver's error
     return False
