@@ -318,6 +318,12 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
         500,
         "server_error",
         "Máy chủ gặp lỗi. Vui lòng thử lại; nếu vẫn lỗi, báo quản trị kèm mã yêu cầu.",
+    # faults: the database is restarting, unreachable or busy; nothing was saved, the client sends again
+    "database_unavailable": (
+        503,
+        "database_unavailable",
+        "Máy chủ tạm thời không ghi được dữ liệu (cơ sở dữ liệu đang bận hoặc khởi động lại). "
+        "Chưa có gì được lưu; vui lòng thử lại sau {seconds} giây.",
     ),
 }
 

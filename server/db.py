@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tortoise.backends.base.config_generator import expand_db_url
+
 from sync.models import MODEL_MODULES as ENGINE_MODEL_MODULES
 
 from .config import Settings, normalise_db_url
@@ -11,7 +13,7 @@ MODEL_MODULES = ["server.models", *ENGINE_MODEL_MODULES, "server.reminders.model
 
 def tortoise_config(db_url: str) -> dict:
     return {
-        "connections": {"default": normalise_db_url(db_url)},
+        "connections": {"default": connection_config(db_url)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,
@@ -22,6 +24,17 @@ def tortoise_config(db_url: str) -> dict:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+def connection_config(db_url: str) -> str | dict:
+    """The URL Tortoise connects with; a SQLite file gets our engine, whose transactions BEGIN IMMEDIATE
+    (server/sqlite_engine.py: another process's commit cannot then fail a transaction with "locked")."""
+    url = normalise_db_url(db_url)
+    if not url.startswith("sqlite://") or ":memory:" in url:
+        return url
+    config = expand_db_url(url)
+    config["engine"] = "server.sqlite_engine"
+    return config
 
 
 def is_postgres(db_url: str) -> bool:

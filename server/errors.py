@@ -25,6 +25,7 @@ from tortoise.exceptions import ValidationError as FieldValueError
 from sync.protocol import SyncError
 
 from .catalogue import FIELD_LABELS, PROBLEMS, VALIDATION_MESSAGES
+from .unavailable import CANDIDATE_CLASSES, RETRY_AFTER_S, is_database_unavailable
 
 
 class ApiError(Exception):
@@ -124,6 +125,13 @@ def json_error(exc: ApiError) -> JSONResponse:
     return response
 
 
+def with_retry_after(response: Response, err: ApiError) -> Response:
+    """A problem that names `retry_after` (seconds) says it in the standard header too."""
+    if "retry_after" in err.extra:
+        response.headers["Retry-After"] = str(int(err.extra["retry_after"]))
+    return response
+
+
 # Starlette's own refusals (no route, wrong method) by status.
 _HTTP_PROBLEMS = {404: "not_found", 405: "method_not_allowed"}
 
@@ -147,6 +155,8 @@ def as_problem(exc: Exception) -> ApiError:
         if name:
             return problem(name)
         return ApiError(exc.status_code, "http_error", str(exc.detail))
+    if is_database_unavailable(exc):  # restarting, unreachable or locked: nothing saved, send again later
+        return problem("database_unavailable", seconds=RETRY_AFTER_S, retry_after=RETRY_AFTER_S)
     raise TypeError(f"not a problem: {exc!r}")
 
 
@@ -160,8 +170,8 @@ def error_handlers(render_page: PageRenderer) -> dict:
         err = as_problem(exc)
         request.state.error_code = err.code  # the request's log line and /metrics name the refusal
         if request.url.path.startswith("/api/"):
-            return json_error(err)
-        return render_page(request, err)
+            return with_retry_after(json_error(err), err)
+        return with_retry_after(render_page(request, err), err)
 
     async def unforeseen(request: Request, exc: Exception) -> Response:
         # Starlette's ServerErrorMiddleware calls this, then re-raises: the traceback still reaches the log.
@@ -172,3 +182,10 @@ def error_handlers(render_page: PageRenderer) -> dict:
         return answer
 
     return {ApiError: handle, SyncError: handle, HTTPException: handle, FieldValueError: handle, Exception: unforeseen}
+    async def handle_database(request: Request, exc: Exception) -> Response:
+        if not is_database_unavailable(exc):
+            raise exc  # a bug: the usual 500, logged with its traceback
+        return await handle(request, exc)
+
+    handlers: dict = {cls: handle_database for cls in CANDIDATE_CLASSES}
+    return {**handlers, ApiError: handle, SyncError: handle, HTTPException: handle}
