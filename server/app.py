@@ -12,8 +12,8 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from tortoise import Tortoise
 
-from .api import admin as admin_api
 from . import health, openapi  # operations: health, metrics, the API description
+from .api import admin as admin_api
 from .api import checklists, deadlines, devices, evidence, review, session, templates, units, users
 from .api import dashboard as dashboard_api
 from .api import documents as document_api
@@ -26,9 +26,9 @@ from .db import tortoise_config
 from .durability import NotDurable, check_connection
 from .errors import error_handlers
 from .limits import BodyLimitMiddleware
+from .observability import Counters, ObservabilityMiddleware
 from .pages import admin as admin_pages
 from .pages import admin_users as admin_user_pages
-from .observability import Counters, ObservabilityMiddleware
 from .pages import checklists as checklist_pages
 from .pages import dashboard as dashboard_pages
 from .pages import deadlines as deadline_pages
@@ -113,9 +113,8 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
     app = Starlette(
         routes=routes,
         middleware=[
-            Middleware(SecurityMiddleware, render_page=render_error),  # answers a crash with its headers too
             Middleware(ObservabilityMiddleware, header=settings.request_id_header, counters=counters),
-            Middleware(SecurityMiddleware),
+            Middleware(SecurityMiddleware, render_page=render_error),  # answers a crash with its headers too
             Middleware(BodyLimitMiddleware, render_page=render_error),  # before any handler reads a body
             Middleware(GZipMiddleware, minimum_size=500),
         ],

@@ -318,6 +318,7 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
         500,
         "server_error",
         "Máy chủ gặp lỗi. Vui lòng thử lại; nếu vẫn lỗi, báo quản trị kèm mã yêu cầu.",
+    ),
     # faults: the database is restarting, unreachable or busy; nothing was saved, the client sends again
     "database_unavailable": (
         503,

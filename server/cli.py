@@ -108,7 +108,6 @@ def cmd_serve(args, settings: Settings) -> None:
         proxy_headers=False,  # forwarded headers are read by server/security.py, from EISO_TRUSTED_PROXIES only
         log_config=log_config(args.log_level),  # one JSON line per request, with its request id
         access_log=False,  # ours (server/observability.py) has the route template, the user and the id
-        proxy_headers=True,
         workers=1,
     )
 

@@ -182,6 +182,7 @@ def error_handlers(render_page: PageRenderer) -> dict:
         return answer
 
     return {ApiError: handle, SyncError: handle, HTTPException: handle, FieldValueError: handle, Exception: unforeseen}
+
     async def handle_database(request: Request, exc: Exception) -> Response:
         if not is_database_unavailable(exc):
             raise exc  # a bug: the usual 500, logged with its traceback

@@ -163,6 +163,8 @@ class Procedure(Model):
 
     class Meta:
         table = "tthc_procedure"
+
+
 # Evidence (issue 17): who is sending which file, and which units proved they hold it. The stored files
 # themselves are `sync.models.Evidence` (one row per complete file, by content hash).
 class EvidenceUpload(Model):

@@ -139,6 +139,27 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", "/api/reminders/policy"): Op("Chính sách nhắc hạn của tỉnh"),
     ("PUT", "/api/reminders/policy"): Op("Đổi chính sách nhắc hạn (quản trị)", Policy),
     ("GET", URL): Op("Mô tả OpenAPI này", auth=False),
+    # the province's routes (dashboard, documents, registers, exports, administration); bodies described later
+    ("GET", "/api/dashboard"): Op("Bảng tiến độ trong phạm vi"),
+    ("GET", "/api/documents/notice"): Op("Thông báo tháng", query={"month": {"type": "string"}}),
+    ("GET", "/api/documents/annual"): Op("Tổng hợp năm", query={"year": {"type": "string"}}),
+    ("GET", "/api/registers/announcements"): Op("Sổ quyết định công bố", query={"q": {"type": "string"}}),
+    ("GET", "/api/registers/procedures"): Op("Danh mục thủ tục hành chính", query={"q": {"type": "string"}}),
+    ("POST", "/api/registers/procedures"): Op("Thêm thủ tục hành chính"),
+    ("DELETE", "/api/registers/procedures/{procedure_id}"): Op("Bỏ thủ tục hành chính"),
+    ("POST", "/api/exports"): Op("Bắt đầu xuất dữ liệu"),
+    ("GET", "/api/exports/{job_id}"): Op("Tiến độ xuất dữ liệu"),
+    ("GET", "/api/exports/{job_id}/file"): Op("Tệp xuất dữ liệu"),
+    ("DELETE", "/api/exports/{job_id}"): Op("Xoá tệp xuất dữ liệu"),
+    ("GET", "/api/template-versions"): Op("Các phiên bản mẫu phiếu"),
+    ("POST", "/api/templates"): Op("Ban hành phiên bản mẫu phiếu mới (quản trị)"),
+    ("POST", "/api/units"): Op("Tạo đơn vị (quản trị)"),
+    ("POST", "/api/units/import/preview"): Op("Xem trước danh sách đơn vị mới (quản trị)"),
+    ("POST", "/api/units/import"): Op("Áp dụng danh sách đơn vị mới (quản trị)"),
+    ("POST", "/api/users"): Op("Tạo tài khoản (quản trị)"),
+    ("PATCH", "/api/users/{user_id}/assignment"): Op("Đổi vai trò, đơn vị (quản trị)"),
+    ("POST", "/api/users/{user_id}/password"): Op("Đặt lại mật khẩu (quản trị)"),
+    ("GET", "/api/users/{user_id}/devices"): Op("Thiết bị của tài khoản (quản trị)"),
 }
 
 PATH_PARAMS: dict[str, dict] = {
@@ -150,6 +171,8 @@ PATH_PARAMS: dict[str, dict] = {
     "checklist_id": {"type": "string", "minLength": 1, "maxLength": 36},
     "device_id": DEVICE_ID,
     "sha256": SHA256,
+    "procedure_id": INT_ID,
+    "job_id": {"type": "string", "minLength": 1, "maxLength": 64},
 }
 
 

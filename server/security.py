@@ -182,7 +182,8 @@ class SecurityMiddleware:
             if started:
                 raise
             # Answered here, with the headers, then raised on so the server logs it.
-            err = problem("internal_error")
+            request_id = scope.get("state", {}).get("request_id", "")
+            err = problem("server_error", request_id=request_id)
             if self.render_page is not None and not scope["path"].startswith("/api/"):
                 try:
                     response = self.render_page(Request(scope), err)

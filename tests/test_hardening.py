@@ -83,7 +83,7 @@ async def test_a_crash_answers_500_with_the_headers_json_or_page(crashing_app, s
     transport = httpx.ASGITransport(app=crashing_app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         r = await c.get("/api/boom")
-        assert r.status_code == 500 and r.json()["error"] == "internal_error"
+        assert r.status_code == 500 and r.json()["error"] == "server_error"
         assert "planted" not in r.text  # nothing of the fault reaches the client
         assert_security_headers(r)
         r = await c.get("/boom")

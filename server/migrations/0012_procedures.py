@@ -4,7 +4,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0006_reminders')]
+    dependencies = [('models', '0009_evidence_hardening')]
 
     initial = False
 
