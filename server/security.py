@@ -37,7 +37,11 @@ CSP = (
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 HSTS = b"max-age=31536000"
 # JSON routes that take another body: (method, path pattern).
-RAW_BODY_ROUTES = [("PUT", re.compile(r"^/api/evidence/[^/]+$"))]
+RAW_BODY_ROUTES = [
+    ("PUT", re.compile(r"^/api/evidence/[^/]+$")),  # a chunk of a file
+    ("POST", re.compile(r"^/api/units/import(/preview)?$")),  # a province's list of units, CSV or XLSX
+    ("POST", re.compile(r"^/api/templates$")),  # a template file, checked by its own parser
+]
 JSON_TYPE = re.compile(r"^application/([a-z0-9.+-]+\+)?json$")
 log = logging.getLogger("eiso.security")
 
