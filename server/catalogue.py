@@ -151,7 +151,6 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "evidence_bad_hash": (422, "invalid", "Mã băm SHA-256 không hợp lệ."),
     "evidence_bad_type": (422, "invalid", "Loại tệp không được hỗ trợ."),
     "evidence_bad_size": (422, "invalid", "Tệp rỗng hoặc quá lớn (tối đa {max_mb} MB)."),
-    "evidence_size_changed": (422, "invalid", "Kích thước tệp khác với lần gửi trước."),
     "evidence_past_end": (422, "invalid", "Dữ liệu vượt quá kích thước tệp."),
     "evidence_chunk_too_large": (413, "too_large", "Phần tệp gửi lên quá lớn."),
     "evidence_offset_mismatch": (409, "offset_mismatch", "Thiếu phần trước của tệp; gửi tiếp từ vị trí đã nhận."),
@@ -308,7 +307,6 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
         "Kho lưu tệp minh chứng tạm thời không ghi được. Tệp vẫn được giữ trên máy; vui lòng thử lại sau.",
     ),
     "unsupported_media_type": (415, "unsupported_media_type", "Dữ liệu gửi lên phải có kiểu application/json."),
-    "internal_error": (500, "internal_error", "Máy chủ gặp lỗi khi xử lý yêu cầu. Vui lòng thử lại sau."),
     # operations (server/health.py): /metrics is for the monitoring system, not for people
     "metrics_forbidden": (403, "forbidden", "Chỉ hệ thống giám sát được đọc số liệu vận hành."),
     # a value no column can hold (an id longer than any id): refused before it reaches SQL as a 500

@@ -181,12 +181,17 @@ def error_handlers(render_page: PageRenderer) -> dict:
         answer.headers["X-Request-Id"] = request_id  # sent past the middleware that adds it to the others
         return answer
 
-    return {ApiError: handle, SyncError: handle, HTTPException: handle, FieldValueError: handle, Exception: unforeseen}
-
     async def handle_database(request: Request, exc: Exception) -> Response:
         if not is_database_unavailable(exc):
             raise exc  # a bug: the usual 500, logged with its traceback
         return await handle(request, exc)
 
     handlers: dict = {cls: handle_database for cls in CANDIDATE_CLASSES}
-    return {**handlers, ApiError: handle, SyncError: handle, HTTPException: handle}
+    return {
+        **handlers,
+        ApiError: handle,
+        SyncError: handle,
+        HTTPException: handle,
+        FieldValueError: handle,
+        Exception: unforeseen,
+    }
