@@ -227,10 +227,11 @@ def test_badge_outbox_and_server_agree_through_a_lost_answer_a_503_and_a_dead_se
     assert sentence("failed_server", status=503) in status
     assert re.search(r"Sẽ thử lại sau \d+ giây\.", status), status
     shot(page, "truth-03-outbox-503")
-    page.unroute("**/api/sync/push")
 
-    # 3. The server is dead: nothing under /api/ answers.
+    # 3. The server is dead: nothing under /api/ answers. Routed before the 503 is lifted, so a retry
+    # the phone makes in between cannot slip through to the live server.
     page.route("**/api/**", lambda route: route.abort("connectionrefused"))
+    page.unroute("**/api/sync/push")
     tap_and_sync(page, cid, "steering_committee_updated", "yes")
     assert page.evaluate(COUNT) == 2
     chip_says(page, sentence("chip_failed", waiting=2))
