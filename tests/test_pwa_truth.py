@@ -77,7 +77,13 @@ def test_one_action_is_one_outbox_entry_for_every_item_type_and_the_note(new_con
 
     def one_more(what: str) -> None:
         nonlocal count
-        page.wait_for_timeout(300)  # any second write would have landed by now
+        # The first write may be slow on a loaded machine: wait for it (or time out, leaving 0 to report),
+        # then give a second write time to land.
+        try:
+            poll(page, f"async () => (await window.__eiso.store.outboxCount()) > {count}", timeout=5000)
+        except AssertionError:
+            pass
+        page.wait_for_timeout(300)
         now = page.evaluate(COUNT)
         assert now == count + 1, f"{what}: {now - count} outbox entries"
         count = now
