@@ -30,7 +30,7 @@ from .vocabulary import REJECTION_REASONS
 from .workflow import (
     NEEDS_REASON,
     Actor,
-    answer_edit,
+    answers_locked,
     may_comment,
     may_edit_answers,
     may_reopen_approved,
@@ -169,16 +169,19 @@ def _detail(res: dict) -> str:
     return dumps({k: v for k, v in res.items() if k not in ("seq", "outcome", "reason")})
 
 
+# The column names of each field (value, value_ms, …), made once: read and written for every answer edit.
+_FIELD_COLS = {f: (f, f"{f}_ms", f"{f}_by", f"{f}_device", f"{f}_seq", f"{f}_version") for f in FIELDS}
+
+
 def _field_state(a: dict, name: str) -> FieldState:
-    return FieldState(
-        a[name], a[f"{name}_ms"], a[f"{name}_by"], a[f"{name}_device"], a[f"{name}_seq"], a[f"{name}_version"]
-    )
+    v, ms, by, device, seq, version = _FIELD_COLS[name]
+    return FieldState(a[v], a[ms], a[by], a[device], a[seq], a[version])
 
 
 def _set_field(a: dict, name: str, s: FieldState) -> None:
-    a[name] = s.value if name == "value" else (s.value or "")
-    a[f"{name}_ms"], a[f"{name}_by"], a[f"{name}_device"] = s.ms, s.by, s.device
-    a[f"{name}_seq"], a[f"{name}_version"] = s.seq, s.version
+    v, ms, by, device, seq, version = _FIELD_COLS[name]
+    a[v] = s.value if name == "value" else (s.value or "")
+    a[ms], a[by], a[device], a[seq], a[version] = s.ms, s.by, s.device, s.seq, s.version
 
 
 def _answer_row(state: BatchState, checklist_id: str, item_key: str) -> dict:
@@ -257,7 +260,7 @@ def _answer(
         new["note"] = e.note
     if not new:
         return "invalid_value"
-    if not answer_edit(cl["status"]).ok:
+    if answers_locked(cl["status"]):
         return "checklist_locked"
     a = _answer_row(state, cl["id"], e.item_key)
     info = EditInfo(eff, batch.actor.username, batch.device_id, e.seq, e.base_version)

@@ -27,7 +27,7 @@ from .clock import order_key
 FIELDS = ("value", "note")
 
 
-@dataclass
+@dataclass(slots=True)
 class FieldState:
     value: str | None  # JSON text for `value`, plain text for `note`
     ms: int = 0
@@ -41,7 +41,7 @@ class FieldState:
         return self.device != "" or self.by != ""
 
 
-@dataclass
+@dataclass(slots=True)
 class EditInfo:
     """Who made an edit and when (effective time), with the answer version it was based on."""
 
@@ -52,21 +52,21 @@ class EditInfo:
     base_version: int
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class FieldOutcome:
     kind: str  # applied / same / conflict
     won: bool  # the edit's value is the field's value afterwards
     concurrent: bool  # someone else had set the field since base_version
 
 
-@dataclass
+@dataclass(slots=True)
 class ConflictRecord:
     field: str
     winner: FieldState
     loser: FieldState
 
 
-@dataclass
+@dataclass(slots=True)
 class AnswerMerge:
     outcome: str  # applied / merged / conflict
     won: bool
@@ -78,11 +78,16 @@ class AnswerMerge:
         return bool(self.fields)
 
 
+# The outcomes that carry nothing of the edit are made once: merge_answer runs once per answer edit.
+_APPLIED = FieldOutcome("applied", True, False)
+_SAME = FieldOutcome("same", True, True)
+
+
 def merge_field(current: FieldState, new_value: str | None, edit: EditInfo) -> FieldOutcome:
-    if not current.is_set or current.device == edit.device or current.version <= edit.base_version:
-        return FieldOutcome("applied", True, False)
+    if current.version <= edit.base_version or current.device == edit.device or not current.is_set:
+        return _APPLIED
     if current.value == new_value:
-        return FieldOutcome("same", True, True)
+        return _SAME
     won = order_key(edit.ms, edit.device, edit.seq) > order_key(current.ms, current.device, current.seq)
     return FieldOutcome("conflict", won, True)
 
@@ -95,18 +100,21 @@ def merge_answer(
     The returned field states carry version = answer_version + 1 (the engine bumps the answer once).
     """
     result = AnswerMerge(outcome="applied", won=True)
-    any_concurrent = answer_version > edit.base_version and any(
-        current[f].device not in ("", edit.device) for f in FIELDS
-    )
+    any_concurrent = False
+    if answer_version > edit.base_version:
+        for f in FIELDS:
+            if current[f].device not in ("", edit.device):
+                any_concurrent = True
+                break
     next_version = answer_version + 1
     for name, value in new.items():
         cur = current[name]
         fo = merge_field(cur, value, edit)
-        mine = FieldState(value, edit.ms, edit.by, edit.device, edit.seq, next_version)
-        if fo.kind == "applied":
+        if fo is _APPLIED:
             if cur.value != value or not cur.is_set:
-                result.fields[name] = mine
+                result.fields[name] = FieldState(value, edit.ms, edit.by, edit.device, edit.seq, next_version)
         elif fo.kind == "conflict":
+            mine = FieldState(value, edit.ms, edit.by, edit.device, edit.seq, next_version)
             result.outcome = "conflict"
             if fo.won:
                 result.fields[name] = mine

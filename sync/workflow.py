@@ -67,8 +67,13 @@ def may_resolve(actor: Actor) -> bool:
     return actor.role in RESOLVERS
 
 
+def answers_locked(status: str) -> bool:
+    """Whether answer edits are refused (`checklist_locked`) in this status."""
+    return status in LOCKED
+
+
 def answer_edit(status: str) -> Decision:
-    if status in LOCKED:
+    if answers_locked(status):
         return Decision(False, reason="checklist_locked")
     return Decision(True, new_status="draft" if status == "returned" else status)
 
