@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import random
 import socket
 import subprocess
@@ -89,25 +90,25 @@ async def main(n_units: int, per_unit: int, n_edits: int, workers: int = 1, spre
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         env = {**os.environ, "DATABASE_URL": url, "EISO_SECRET": "bench"}
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "server.app:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-                "--timeout-keep-alive",
-                "60",
-                *(["--workers", str(workers)] if workers > 1 else []),
-            ],
-            env=env,
-        )
+        cmd = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "server.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--timeout-keep-alive",
+            "60",
+            *(["--workers", str(workers)] if workers > 1 else []),
+        ]
+        if os.environ.get("BENCH_PROFILE"):  # a pyinstrument text profile of the server, written when it stops
+            cmd[1:2] = ["-m", "pyinstrument", "-r", "text", "-o", os.environ["BENCH_PROFILE"], "-m"]
+        proc = subprocess.Popen(cmd, env=env)
         await wait_ready(base, proc)
         limits = httpx.Limits(max_connections=1000)
         sem = asyncio.Semaphore(16)
@@ -215,8 +216,8 @@ async def main(n_units: int, per_unit: int, n_edits: int, workers: int = 1, spre
         for c in clients:
             await c.close()
         if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=20)
+            proc.send_signal(signal.SIGINT)  # uvicorn stops cleanly (and a profiler writes its report)
+            proc.wait(timeout=60)
         await cleanup()
         for p in workdir.glob("*"):
             p.unlink()

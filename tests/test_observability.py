@@ -144,6 +144,20 @@ async def test_metrics_count_requests_push_outcomes_refusals_and_unsent_reminder
     assert "/api/checklists/" + cid not in text  # route templates only
 
 
+async def test_metrics_count_a_sequence_gap_as_a_refusal_of_the_push(app, device, anon):
+    cid = await make_checklist("KT-147")
+    phone = await device("xa.iatoi")
+    await phone.pull()
+    gap = {"seq": 5, "kind": "answer", "checklist_id": cid, "item_key": "c4_1_context", "value": "yes",
+           "base_version": 0, "device_ms": 1}  # fmt: skip
+    r = await phone.http.post(
+        "/api/sync/push", json={"protocol": 1, "device_id": phone.device_id, "client_ms": 1, "edits": [gap]}
+    )
+    assert r.status_code == 409 and r.json()["error"] == "sequence_gap"
+    text = (await anon.get("/metrics")).text
+    assert sample(text, "eiso_sync_refusals_total", route="/api/sync/push", code="sequence_gap") == 1
+
+
 def test_workers_counters_are_summed_through_the_shared_folder(tmp_path):
     a, b = Counters(tmp_path / "m"), Counters(tmp_path / "m")
     for _ in range(3):

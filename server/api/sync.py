@@ -57,6 +57,8 @@ async def push(request: Request) -> JSON:
     # The request is serialised again only if it is refused and quarantined (almost never).
     body = await engine.apply_push(user, scope, req, raw=lambda: safe_dumps(data), received_ms=received)
     await review.audit_push(user, req.device_id, req.edits, body)  # comments and decisions, for the record
+    if body.get("error"):
+        request.state.error_code = body["error"]  # counted as a refusal in /metrics (server/observability.py)
     return _answer(request, body, 409 if body.get("error") else 200)
 
 
@@ -71,9 +73,6 @@ def _answer(request: Request, body: dict, status: int) -> Response:
         response.headers["content-length"] = str(len(response.body))
         response.headers["vary"] = "Accept-Encoding"
     return response
-    if body.get("error"):
-        request.state.error_code = body["error"]  # counted as a refusal in /metrics (server/observability.py)
-    return JSON(body, status_code=409 if body.get("error") else 200)
 
 
 async def pull(request: Request) -> JSON:
