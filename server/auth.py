@@ -11,11 +11,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from starlette.requests import Request
 from starlette.responses import Response
+from tortoise import connections
 
+from sync.sql import fetch
 from sync.vocabulary import CREATORS, EDITORS
 
 from .errors import problem
-from .models import LoginFailure, Session, User
+from .models import LoginFailure, Session, Unit, User
 from .security import forwarded_client
 from .services.tree import subtree_ids
 
@@ -169,10 +171,44 @@ async def live_session(token: str | None) -> Session | None:
     its user was deactivated."""
     if not token:
         return None
-    session = await Session.get_or_none(
-        token_hash=_token_hash(token), revoked_at=None, expires_at__gt=now()
-    ).select_related("user", "user__unit")
-    return session if session and session.user.active else None
+    session = await _session_with_user(_token_hash(token))
+    if session is None or session.revoked_at is not None or session.expires_at <= now():
+        return None
+    return session if session.user.active else None
+
+
+_JOINED = (("s", Session), ("u", User), ("n", Unit))
+_SESSION_SQL = ""
+
+
+def _columns(model: type) -> list[str]:
+    meta = model._meta  # type: ignore[attr-defined]
+    return [
+        key for fields in (meta.db_native_fields, meta.db_default_fields, meta.db_complex_fields) for key, *_ in fields
+    ]
+
+
+async def _session_with_user(token_hash: str) -> Session | None:
+    """The session of a token hash with its user and the user's unit, in one query built by hand: every
+    request asks this, and the ORM's select_related spent ~1.5 ms building it (the rows are the same;
+    `_init_from_db` is how the ORM itself makes instances of rows)."""
+    cols = ", ".join(f'{alias}."{c}" AS "{alias}.{c}"' for alias, model in _JOINED for c in _columns(model))
+    rows = await fetch(
+        connections.get("default"),
+        f'SELECT {cols} FROM "session" s JOIN "user" u ON u.id = s.user_id JOIN "unit" n ON n.id = u.unit_id '
+        "WHERE s.token_hash = ?",
+        [token_hash],
+    )
+    if not rows:
+        return None
+    parts: dict[str, dict] = {alias: {} for alias, _ in _JOINED}
+    for key, value in rows[0].items():
+        alias, column = key.split(".", 1)
+        parts[alias][column] = value
+    session, user, unit = (model._init_from_db(**parts[alias]) for alias, model in _JOINED)  # type: ignore[attr-defined]
+    object.__setattr__(user, "_unit", unit)  # as select_related("user", "user__unit") leaves them
+    object.__setattr__(session, "_user", user)
+    return session
 
 
 async def session_of_token(token: str | None) -> Session | None:
