@@ -56,9 +56,11 @@ async def test_a_phone_create_on_the_new_version_becomes_an_alias_of_the_checkli
     phone = await device("xa.iatoi")
     cid = phone.create_checklist(unit, v2, "2026-11")
     phone.edit_answer(cid, "difficulties", "Mất mạng ba ngày")
+    phone.edit_answer(cid, "digital_signature", "yes")  # an item only version 2 has
     results = await phone.push()
     assert results[0] == {"seq": 1, "outcome": "merged", "reason": "", "checklist_id": old["id"]}
     assert results[1]["outcome"] == "applied"  # sent to the phone's id, landed on the existing checklist
+    assert results[2]["reason"] == "not_found"  # the checklist keeps version 1's items
     assert [(c.id, c.template_id) for c in await monthly_of(unit, "2026-11")] == [(old["id"], v1)]  # type: ignore[attr-defined]
     assert await ChecklistAlias.filter(alias_id=cid, checklist_id=old["id"]).exists()
     await phone.pull()
