@@ -71,7 +71,7 @@ class Checklist(Model):
 
 
 class ChecklistAlias(Model):
-    """A checklist id a phone made for a unit/template code/period that already had a checklist: edits
+    """A checklist id a phone made for a unit/template/period that already had a checklist: edits
     addressed to `alias_id` land on `checklist` (sync/create.py); pulls tell phones to re-key."""
 
     alias_id = fields.CharField(primary_key=True, max_length=36)
