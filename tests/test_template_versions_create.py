@@ -269,3 +269,14 @@ async def test_reminders_after_a_new_version_skip_the_unit_that_sent_and_link_th
     assert await InboxMessage.filter(user_id=w["off2"].id).count() > 0
     assert {p.payload["url"] for p in push_service.received} == {f"/app/#/c/{draft.id}"}
     assert {p.name for p in push_service.received} == {"off2-phone"}
+
+
+async def test_the_demo_seed_run_again_after_a_new_version_makes_no_second_checklist(login, restore_templates):
+    from seed.demo import ensure_demo_checklists
+
+    first = await ensure_demo_checklists()
+    assert first > 0
+    before = await Checklist.all().count()
+    await publish_monthly_v2(login)
+    assert await ensure_demo_checklists() == 0
+    assert await Checklist.all().count() == before
