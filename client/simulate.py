@@ -185,8 +185,9 @@ async def _prepare_checklists(c: SyncClient, n_units: int) -> list[tuple[int, st
         )
         if r.status_code == 201:
             out.append((u["id"], r.json()["id"], template["id"]))
-        elif r.status_code == 409:
-            out.append((u["id"], r.json()["checklist_id"], template["id"]))
+        elif r.status_code == 409:  # the unit's checklist of the month, maybe on an older version: its items
+            cid = r.json()["checklist_id"]
+            out.append((u["id"], cid, (await c.http.get(f"/api/checklists/{cid}")).json()["template_id"]))
     return out
 
 

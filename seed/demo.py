@@ -132,7 +132,8 @@ async def ensure_demo_checklists(now: datetime | None = None) -> int:
             if template is None:
                 continue
             period = current_period(template.period_kind, today)
-            if not await Checklist.exists(unit_id=unit.id, template_id=template.id, period=period):
+            # any version counts: after a new version the unit's checklist of this period stays the one
+            if not await Checklist.exists(unit_id=unit.id, template__code=template_code, period=period):
                 await create_checklist(unit.id, template.id, period, "seed")
                 created += 1
     return created

@@ -2,17 +2,20 @@
 
 A `create` edit names a client-made checklist id, a unit, a template and a period. Checked as the online
 create is (the role may create, the unit is in scope, the template is published, the period fits the
-template's kind), then:
+template's kind), then, keyed by the template's CODE (one checklist per unit, template code and period,
+whatever version each was made on: a new version is a new template row with the same code):
 
-- no checklist yet for (unit, template, period): the checklist is made with the phone's id (`applied`);
-- one exists already (another phone, or the web page, was first): the phone's id becomes an alias of it
-  (`merged`, the result names the canonical `checklist_id`); edits sent to the alias land on the
-  canonical checklist and pulls carry `aliases` so the phone re-keys its local copy;
-- the id is already used by a checklist of another unit/template/period: `checklist_id_taken`.
+- no checklist yet for (unit, code, period): the checklist is made with the phone's id (`applied`);
+- one exists already (another phone, or the web page, was first; or it was made on an older version):
+  the phone's id becomes an alias of it (`merged`, the result names the canonical `checklist_id`); edits
+  sent to the alias land on the canonical checklist and pulls carry `aliases` so the phone re-keys;
+- the id is already used by a checklist of another unit/code/period: `checklist_id_taken`.
 
-Two creates of the same key must not both see "no checklist yet": they are serialised by an in-process
-lock per key (held around the whole transaction) and, on PostgreSQL, a transaction-scoped advisory lock
-per key (several server processes). SQLite has one writer, which the push takes at its first statement.
+Two creates of the same key must not both see "no checklist yet". The database's unique index is on
+(unit, template id, period) and cannot see two versions, so they are serialised by an in-process lock
+per key (held around the whole transaction) and, on PostgreSQL, a transaction-scoped advisory lock per key
+(several server processes). SQLite has one writer, which the push takes at its first statement and the
+web create at BEGIN IMMEDIATE (server/sqlite_engine.py).
 """
 
 from __future__ import annotations
@@ -29,16 +32,33 @@ from .vocabulary import CREATORS
 
 CREATE_LOCK = 74_002  # the advisory lock class of checklist keys, shared by every server process
 
-Key = tuple[int, int, str]  # (unit_id, template_id, period)
+Key = tuple[int, str, str]  # (unit_id, template code, period): what one checklist is unique by
 
 _locks: dict[Key, asyncio.Lock] = {}
 _holders: dict[Key, int] = {}
 
 
+async def _codes(template_ids: set[int]) -> dict[int, str]:
+    """template id -> code, read now (not from a cache: tests and restores reuse ids)."""
+    from tortoise import connections
+
+    from .rows import fetch_in
+
+    ids = [t for t in template_ids if 0 < t < 2**31]  # template ids are 32-bit; others name no template
+    if not ids:
+        return {}
+    rows = await fetch_in(connections.get("default"), "SELECT id, code FROM template WHERE id IN ({in})", ids)
+    return {r["id"]: r["code"] for r in rows}
+
+
 @asynccontextmanager
-async def key_locks(keys: Iterable[Key]) -> AsyncIterator[None]:
-    """Hold this process's lock of every key (taken in sorted order: no deadlock), then forget unused ones."""
-    wanted = sorted(set(keys))
+async def key_locks(creates: Iterable[tuple[int, int, str]]) -> AsyncIterator[None]:
+    """Hold this process's lock of every key the creates (unit_id, template_id, period) fall on, by
+    template code (taken in sorted order: no deadlock), then forget unused ones."""
+    creates = list(creates)
+    codes = await _codes({t for _u, t, _p in creates})
+    # an unknown template is refused inside the transaction; its id stands in for the code meanwhile
+    wanted: list[Key] = sorted({(u, codes.get(t, f"#{t}"), p) for u, t, p in creates})
     for k in wanted:
         _holders[k] = _holders.get(k, 0) + 1
     taken: list[Key] = []
@@ -66,6 +86,20 @@ async def lock_key(conn: Any, key: Key) -> None:
     """PostgreSQL: wait for any other transaction creating this key to end (released at commit)."""
     if is_postgres(conn):
         await execute(conn, "SELECT pg_advisory_xact_lock(?, ?)", [CREATE_LOCK, _advisory_id(key)])
+
+
+async def checklists_of_key(conn: Any, key: Key, template_id: int | None = None) -> list[str]:
+    """The ids of the checklists of (unit, template code, period), on any version: the one to answer with
+    first. Normally one; a database older than the rule may hold one per version: the checklist on
+    `template_id` is preferred, then the oldest."""
+    rows = await fetch(
+        conn,
+        "SELECT c.id, c.template_id, c.created_ms FROM checklist c JOIN template t ON t.id = c.template_id "
+        "WHERE c.unit_id = ? AND t.code = ? AND c.period = ?",
+        list(key),
+    )
+    rows.sort(key=lambda r: (r["template_id"] != template_id, r["created_ms"], r["id"]))
+    return [r["id"] for r in rows]
 
 
 def create_refusal(role: str, unit_in_scope: bool, template: dict | None, period: str) -> str:
@@ -99,12 +133,12 @@ async def create_edit(conn: Any, batch: Any, scope: set[int], e: Any, writes: An
     from .batch import edit_row
     from .vocabulary import REJECTION_REASONS
 
-    rows = await fetch(conn, "SELECT period_kind, published FROM template WHERE id = ?", [e.template_id])
+    rows = await fetch(conn, "SELECT code, period_kind, published FROM template WHERE id = ?", [e.template_id])
     reason = create_refusal(batch.actor.role, e.unit_id in scope, rows[0] if rows else None, e.period)
     outcome, canonical = "rejected", e.checklist_id
     if not reason:
         outcome, reason, canonical, change = await _write_create(
-            conn, e, batch.actor.username, batch.device_id, batch.received
+            conn, e, rows[0]["code"], batch.actor.username, batch.device_id, batch.received
         )
         if change:
             writes.changes.append(change)
@@ -116,28 +150,30 @@ async def create_edit(conn: Any, batch: Any, scope: set[int], e: Any, writes: An
     return res
 
 
-async def _write_create(conn: Any, e: Any, username: str, device_id: str, received: int) -> tuple:
-    """Write the checklist or the alias of a create that passed the checks.
+async def _write_create(conn: Any, e: Any, code: str, username: str, device_id: str, received: int) -> tuple:
+    """Write the checklist or the alias of a create that passed the checks (`code`: its template's).
 
     Returns (outcome, reason, canonical checklist id, change-log entry or None)."""
-    key: Key = (e.unit_id, e.template_id, e.period)
+    key: Key = (e.unit_id, code, e.period)
     await lock_key(conn, key)
-    same_id = await fetch(conn, "SELECT unit_id, template_id, period FROM checklist WHERE id = ?", [e.checklist_id])
+    same_id = await fetch(
+        conn,
+        "SELECT c.unit_id, t.code, c.period FROM checklist c JOIN template t ON t.id = c.template_id WHERE c.id = ?",
+        [e.checklist_id],
+    )
     if same_id:  # the id is a checklist already: this very create, or a checklist of another key
         r = same_id[0]
-        if (r["unit_id"], r["template_id"], r["period"]) == key:
+        if (r["unit_id"], r["code"], r["period"]) == key:
             return "applied", "", e.checklist_id, None
         return "rejected", "checklist_id_taken", e.checklist_id, None
-    existing = await fetch(
-        conn, "SELECT id FROM checklist WHERE unit_id = ? AND template_id = ? AND period = ?", list(key)
-    )
+    existing = await checklists_of_key(conn, key, e.template_id)
     alias = (await canonical_of(conn, [e.checklist_id])).get(e.checklist_id)
     if alias is not None:
-        if existing and existing[0]["id"] == alias:
+        if alias in existing:
             return "merged", "", alias, None
         return "rejected", "checklist_id_taken", e.checklist_id, None
     if existing:
-        canonical = existing[0]["id"]
+        canonical = existing[0]
         await execute(
             conn,
             "INSERT INTO checklist_alias (alias_id, checklist_id, unit_id, created_by, device_id, created_ms) "

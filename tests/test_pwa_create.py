@@ -111,3 +111,49 @@ def test_two_phones_create_the_same_checklist_offline_and_converge_to_one(new_co
     server = live_server.client("xa.iatoi").get("/api/checklists").json()["checklists"]
     made = [c for c in server if c["template"]["code"] == TEMPLATE and c["period"] == period]
     assert [c["id"] for c in made] == [mine[0]["id"]]
+
+
+def test_the_form_opens_the_phones_checklist_of_the_period_made_on_an_older_template_version(new_context, live_server):
+    """One checklist per unit, template CODE and period: the phone holds its report of the period on an
+    older version (another template id, the same code); "Tạo phiếu" on the version offered now opens it
+    and queues no create."""
+    ctx = new_context()
+    page = ctx.new_page()
+    login(page, "xa.iatoi")
+    wait_synced(page)
+    ctx.set_offline(True)
+    page.reload()
+    page.wait_for_selector("#new-period")
+    old = page.evaluate(
+        """async () => {
+        const c = window.__eiso;
+        const offered = (await c.store.kvGet("template_list")).find((t) => t.period_kind === "year");
+        // pick the template and last year in one synchronous step each time: a sync's re-render of the
+        // home screen in between would reset the form
+        const pick = () => {
+            const select = document.querySelector("#new-template");
+            select.value = String(offered.id);
+            select.dispatchEvent(new Event("change"));
+            const periods = document.querySelector("#new-period");
+            periods.value = periods.options[1].value;
+            return periods.value;
+        };
+        const period = pick();
+        for (const x of await c.store.checklists()) {  // another test's checklist of the period: not here
+            if (x.template_code === offered.code && x.period === period) await c.store.db.delete("checklists", x.id);
+        }
+        const id = crypto.randomUUID();
+        await c.store.db.put("checklists", {
+            id, unit_id: c.user.unit.id, template_id: offered.id + 100000, template_code: offered.code, period,
+            status: "submitted", version: 3, status_comment: "", status_by: "", status_ms: null,
+            approved_version: null, updated_ms: Date.now(), local_ms: null });
+        pick();
+        document.querySelector("#new-template").form.requestSubmit();
+        return id;
+    }"""
+    )
+    page.wait_for_function("(id) => location.hash === '#/c/' + id", arg=old, polling=100)
+    creates = page.evaluate(
+        "async () => (await window.__eiso.store.outbox()).filter((e) => e.kind === 'create').length"
+    )
+    assert creates == 0

@@ -158,11 +158,13 @@ class _Texts:
         self.parents = dict(await Unit.all().values_list("id", "parent_id"))
         tpl_ids = {d.template_id for d in self.deadlines.values() if d.template_id}
         self.templates = dict(await Template.filter(id__in=list(tpl_ids)).values_list("id", "title"))
+        # a rule names the latest version; the unit's checklist of the period may be on an older one
+        self.codes = dict(await Template.filter(id__in=list(tpl_ids)).values_list("id", "code"))
         self.checklists = {
-            (u, t, p): cid
-            for cid, u, t, p in await Checklist.filter(template_id__in=list(tpl_ids)).values_list(
-                "id", "unit_id", "template_id", "period"
-            )
+            (u, code, p): cid
+            for cid, u, code, p in await Checklist.filter(template__code__in=list(set(self.codes.values())))
+            .order_by("-created_ms")
+            .values_list("id", "unit_id", "template__code", "period")
         }
 
     async def text(self, row: ReminderLedger) -> Text:
@@ -174,7 +176,7 @@ class _Texts:
     async def _deadline(self, row: ReminderLedger) -> Text:
         d = self.deadlines.get(int(row.rule))
         title = d.title if d else row.rule
-        cid = self.checklists.get((row.unit_id, d.template_id if d else None, row.period))
+        cid = self.checklists.get((row.unit_id, self.codes.get(d.template_id) if d else None, row.period))  # type: ignore[attr-defined]
         return deadline_text(
             row.stage,
             unit=self.units.get(row.unit_id, ""),

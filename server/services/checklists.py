@@ -3,7 +3,9 @@
 `create_checklist` is the bare write (the seed's demo checklists use it too): the row and its change-log
 entry in one transaction, so phones receive it on their next pull. `create_for` is what a person asks
 for: it checks the role, the unit's scope, the template and the period (period rules are the protocol's,
-`sync/periods.py`) and answers an existing checklist with `checklist_exists` naming its id.
+`sync/periods.py`) and answers an existing checklist with `checklist_exists` naming its id. A unit has one
+checklist per template CODE and period: one made on an older version of the template is that checklist
+(the rule of `sync/create.py`, which phones' creates follow too).
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from sync.changelog import append_changes
-from sync.create import key_locks, lock_key
+from sync.create import checklists_of_key, key_locks, lock_key
 from sync.models import Answer, Checklist, ChecklistAlias, Conflict
 from sync.periods import PERIOD_EXAMPLES, valid_period
 from sync.rows import side_value
-from sync.sql import now_ms
+from sync.sql import fetch, now_ms
 from sync.vocabulary import CREATORS
 
 from .. import auth
@@ -29,12 +31,29 @@ from ..models import AuditLog, Template, TemplateItem, Unit, User
 from .units import unit_in_scope
 
 
+class ChecklistExists(IntegrityError):
+    """The unit already has a checklist of this template code (on any version) for this period."""
+
+    def __init__(self, checklist_id: str) -> None:
+        super().__init__(f"checklist {checklist_id} exists")
+        self.checklist_id = checklist_id
+
+
 async def create_checklist(unit_id: int, template_id: int, period: str, username: str) -> Checklist:
-    """Raises tortoise IntegrityError if the unit already has this template for this period."""
+    """Raises ChecklistExists (a tortoise IntegrityError) naming the checklist if the unit already has
+    one of this template's code, on any version, for this period."""
     ms = now_ms()
-    key = (unit_id, template_id, period)  # phones may be creating it too (sync/create.py): take turns
-    async with key_locks([key]), in_transaction() as conn:
+    # phones may be creating it too (sync/create.py): take turns per (unit, template code, period); the
+    # unique index only covers one version, so the check is made here, under the locks
+    async with key_locks([(unit_id, template_id, period)]), in_transaction() as conn:
+        rows = await fetch(conn, "SELECT code FROM template WHERE id = ?", [template_id])
+        if not rows:
+            raise IntegrityError(f"template {template_id} does not exist")
+        key = (unit_id, rows[0]["code"], period)
         await lock_key(conn, key)
+        existing = await checklists_of_key(conn, key, template_id)
+        if existing:
+            raise ChecklistExists(existing[0])
         checklist = await Checklist.create(
             id=str(uuid.uuid4()),
             unit_id=unit_id,
@@ -62,14 +81,10 @@ async def create_for(user: User, unit_id: int, template_id: int, period: str) ->
     period = period.strip()
     if not valid_period(template.period_kind, period):
         raise problem("period_invalid", field="period", period=period, example=PERIOD_EXAMPLES[template.period_kind])
-    existing = await Checklist.get_or_none(unit_id=unit_id, template_id=template.id, period=period)
-    if existing is None:
-        try:
-            checklist = await create_checklist(unit_id, template.id, period, user.username)
-        except IntegrityError:  # created concurrently by someone else: answer as a duplicate below
-            existing = await Checklist.get(unit_id=unit_id, template_id=template.id, period=period)
-    if existing is not None:
-        raise problem("checklist_exists", checklist_id=existing.id)
+    try:
+        checklist = await create_checklist(unit_id, template.id, period, user.username)
+    except ChecklistExists as exc:  # on this version or an older one, by anyone, phones included
+        raise problem("checklist_exists", checklist_id=exc.checklist_id) from None
     await AuditLog.create(
         username=user.username,
         action="checklist.create",

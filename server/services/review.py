@@ -54,9 +54,11 @@ async def periods_below(units: set[int]) -> list[str]:
 
 
 async def _due_dates(checklists: list[Checklist], templates: dict[int, Template]) -> dict[str, date | None]:
-    """Each checklist's due date: the earliest deadline of its template set on its unit or above."""
+    """Each checklist's due date: the earliest deadline of its template set on its unit or above. A rule
+    names the latest version of a template; a checklist on an older one is due by it all the same."""
     # the province's binding rules only, read as the deadlines service reads them (sync/periods.py)
     deadlines = [d for d in await Deadline.filter(binding=True, template_id__not_isnull=True) if d.template_id]  # type: ignore[attr-defined]
+    codes = dict(await Template.filter(id__in={d.template_id for d in deadlines}).values_list("id", "code"))  # type: ignore[attr-defined]
     units = {u.id: u for u in await Unit.filter(id__in={c.unit_id for c in checklists})}  # type: ignore[attr-defined]
     above: dict[int, list[int]] = {}
     out: dict[str, date | None] = {}
@@ -67,7 +69,7 @@ async def _due_dates(checklists: list[Checklist], templates: dict[int, Template]
         dues = [
             due
             for d in deadlines
-            if d.template_id == c.template_id  # type: ignore[attr-defined]
+            if codes.get(d.template_id) == templates[c.template_id].code  # type: ignore[attr-defined]
             and d.unit_id in above[uid]  # type: ignore[attr-defined]
             and (d.level is None or d.level == units[uid].level)
             and (due := due_date_of(d.recurrence, d.period_kind, d.period_offset, c.period, d.due_date)) is not None
@@ -95,8 +97,9 @@ async def queue(user: User, f: QueueFilters) -> dict:
             raise problem("unit_not_found", field="unit_id")
         below = await subtree_ids(f.unit_id) & below
     qs = Checklist.filter(unit_id__in=below)
-    if f.template_id is not None:
-        qs = qs.filter(template_id=f.template_id)
+    if f.template_id is not None:  # the template's every version: the filter offers the published one
+        picked = await Template.get_or_none(id=f.template_id)
+        qs = qs.filter(template__code=picked.code) if picked else qs.filter(template_id=f.template_id)
     if f.period:
         qs = qs.filter(period=f.period)
     by_status = {s: 0 for s in CHECKLIST_STATUSES}

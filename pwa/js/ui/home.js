@@ -109,7 +109,7 @@ export async function renderHome(main, ctx) {
 
 /** "Tạo phiếu" works offline: the template and the period are picked from lists (the periods come from
  * the catalogue's words, current first), the checklist is made here with its own id and a `create` edit
- * waits in the outbox; the server keeps one checklist per unit, template and period. */
+ * waits in the outbox; the server keeps one checklist per unit, template code and period. */
 async function newChecklistForm(ctx, due) {
   const { store, user } = ctx;
   let templates = await store.kvGet("template_list");
@@ -144,8 +144,13 @@ async function newChecklistForm(ctx, due) {
     if (!t || !period || !user.unit) return;
     button.disabled = true;
     try {
-      const same = (await store.checklists()).find((c) => c.unit_id === user.unit.id
-        && c.template_id === t.id && c.period === period);
+      // One checklist per unit, template CODE and period: one made on an older version is this one.
+      let same = null;
+      for (const c of await store.checklists()) {
+        if (c.unit_id !== user.unit.id || c.period !== period) continue;
+        const code = c.template_code || ((await store.template(c.template_id)) || {}).code;
+        if (c.template_id === t.id || code === t.code) { same = c; break; }
+      }
       if (same) {
         toast("Đơn vị đã có phiếu này cho kỳ " + periodLabel(period) + ".");
         ctx.go("#/c/" + same.id);

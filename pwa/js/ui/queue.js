@@ -12,13 +12,14 @@ export async function queueSection(ctx) {
   const all = await reviewQueue(store, user);
   const chosen = { status: "submitted", ...((await store.kvGet("queue_filters")) || {}) };
   const value = {
-    unit: (e) => String(e.c.unit_id), template: (e) => String(e.c.template_id),
+    // a template is chosen by its code: the checklists of every version of it
+    unit: (e) => String(e.c.unit_id), template: (e) => e.c.template_code || (e.t ? e.t.code : String(e.c.template_id)),
     period: (e) => e.c.period, status: (e) => e.status,
   };
 
   const options = {
     unit: unique(all, (e) => [String(e.c.unit_id), e.unit]),
-    template: unique(all, (e) => [String(e.c.template_id), e.t ? e.t.title : e.c.template_code]),
+    template: unique(all, (e) => [value.template(e), e.t ? e.t.title : e.c.template_code]),
     period: unique(all, (e) => [e.c.period, periodLabel(e.c.period)]),
     // every status, present or not: submitted is the default even on a phone with none of them yet
     status: ["submitted", "returned", "approved", "draft", "reopened"]
