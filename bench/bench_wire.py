@@ -340,6 +340,7 @@ async def storage_and_volume(small: int, volume: int, measure: int, batch: int, 
                 t = time.perf_counter()
                 await send(c, bodies(dev, edits, batch), outcomes)
                 rates.append(measure / (time.perf_counter() - t))
+                out.setdefault("loads", []).append(os.getloadavg()[0])  # the machine is shared: say how busy
                 await c.aclose()
             filler["seq"] += 0
         out["rate_small"], out["rate_big"] = rates
@@ -373,7 +374,8 @@ async def main(a: argparse.Namespace) -> None:
             print(
                 f"wire, 1 device, {a.measure} edits: {r['rate_small']:.0f} edits/s with {a.small} values stored, "
                 f"{r['rate_big']:.0f} edits/s with {a.volume} stored ({r['bytes_big'] / 1e6:.0f} MB); "
-                f"ratio {r['rate_big'] / r['rate_small']:.2f}"
+                f"ratio {r['rate_big'] / r['rate_small']:.2f} (load average at each: "
+                f"{r['loads'][0]:.1f}, {r['loads'][1]:.1f}; filled to {a.volume} in {r.get('fill_big_s', 0):.0f} s)"
             )
     print(f"load after: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
 
