@@ -88,6 +88,17 @@ async def lock_key(conn: Any, key: Key) -> None:
         await execute(conn, "SELECT pg_advisory_xact_lock(?, ?)", [CREATE_LOCK, _advisory_id(key)])
 
 
+async def lock_keys(conn: Any, creates: list[tuple[int, int, str]]) -> None:
+    """PostgreSQL: take the key locks of every create of a push (unit_id, template_id, period) at its
+    start, in sorted order. Taken edit by edit, two processes creating the same two keys in opposite
+    orders would deadlock; a lock taken again later in the same transaction is already held."""
+    if not creates or not is_postgres(conn):
+        return
+    codes = await _codes({t for _u, t, _p in creates})
+    for key in sorted({(u, codes.get(t, f"#{t}"), p) for u, t, p in creates}):
+        await lock_key(conn, key)
+
+
 async def checklists_of_key(conn: Any, key: Key, template_id: int | None = None) -> list[str]:
     """The ids of the checklists of (unit, template code, period), on any version: the one to answer with
     first. Normally one; a database older than the rule may hold one per version: the checklist on

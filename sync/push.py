@@ -28,7 +28,7 @@ from tortoise.transactions import in_transaction
 from .batch import BatchState, BatchWrites, PushContext, merge_edit
 from .changelog import append_changes
 from .clock import clock_offset
-from .create import canonical_of, create_edit, key_locks
+from .create import canonical_of, create_edit, key_locks, lock_keys
 from .protocol import (
     MAX_QUARANTINE_BYTES_PER_USER,
     MAX_QUARANTINE_PER_DEVICE,
@@ -163,6 +163,7 @@ async def _apply_in_tx(
 
     results = await _recorded_results(conn, device_id, user.username, [e for e in edits if e.seq <= last_seq], received)
     fresh, gap = _continuing(edits, last_seq)
+    await lock_keys(conn, [(e.unit_id, e.template_id, e.period) for e in fresh if isinstance(e, CreateEdit)])
     if fresh:
         batch = PushContext(Actor(user.username, user.role, user.unit_id), device_id, received, offset)
         await _merge_batch(conn, batch, scope, fresh, results)
