@@ -406,7 +406,7 @@ PHONE_MESSAGES = {
     "chip_synced": "Đã đồng bộ",
     "chip_auth": "Cần đăng nhập lại",
     "chip_busy": "Máy chủ bận · sắp thử lại",
-    "chip_busy_at": "Máy chủ bận · thử lại lúc {time}",
+    "chip_busy_at": "Máy chủ bận đến {time}",
     "chip_label": "{state}. Mở hàng đợi gửi.",
     "waiting_edits": "{count} thay đổi đang chờ gửi.",
     "waiting_none": "Không có thay đổi nào chờ gửi.",
