@@ -159,6 +159,24 @@ def test_the_retry_after_parser_reads_seconds_dates_and_garbage_and_caps_the_wai
             jitter_high: r.withJitter(3000, () => 0.9999),
             jitter_capped: r.withJitter(600000, () => 0.9999),
             jitter_zero: r.withJitter(0, () => 0.5),
+            gate: (() => {
+                // The gate: scopes, and an answer already on its way when the server closed it.
+                const t = Date.now();
+                const out = {};
+                r.noteBusy('evidence', t + 60000, t);
+                out.evidence_only = [r.busyUntil('server'), r.busyUntil('evidence') === t + 60000];
+                r.noteBusy('server', t + 30000, t);
+                out.server_holds_all = [r.busyUntil('server') === t + 30000, r.busyUntil('login') === t + 30000];
+                r.clearBusy('server', t - 1);  // sent before the server said wait: stays closed
+                out.stale_answer = r.busyUntil('server') === t + 30000;
+                r.clearBusy('server', t + 1);
+                out.reopened = [r.busyUntil('server'), r.busyUntil('evidence') === t + 60000];
+                r.clearBusy('evidence', t + 1);
+                out.all_open = r.busyUntil('evidence');
+                out.past = (r.noteBusy('server', t - 1, t - 2), r.busyUntil('server'));
+                r.clearBusy('server', t);
+                return out;
+            })(),
         };
     }""")
     assert got["max"] == 600_000
@@ -173,6 +191,11 @@ def test_the_retry_after_parser_reads_seconds_dates_and_garbage_and_caps_the_wai
     assert got["jitter_low"] == 3000 and 3000 < got["jitter_high"] < 4000  # at least 1 s of spread
     assert 600_000 < got["jitter_capped"] <= 630_000  # 10%, at most 30 s
     assert 0 <= got["jitter_zero"] <= 1000
+    gate = got["gate"]
+    assert gate["evidence_only"] == [0, True]  # a full evidence store holds back files, not answers
+    assert gate["server_holds_all"] == [True, True]
+    assert gate["stale_answer"] is True
+    assert gate["reopened"] == [0, True] and gate["all_open"] == 0 and gate["past"] == 0
 
 
 def test_after_a_503_with_retry_after_the_phone_waits_says_when_and_then_sends_everything_once(

@@ -84,26 +84,31 @@ export function scopeOf(path) {
   return "server";
 }
 
+// The gate: {scope: {until, at}}, `at` when the server said it (ms since the epoch, the phone's clock).
+const untilOf = (entry) => Number(entry && entry.until) || 0;
+
 /** Until when (ms) an automatic request of `scope` must wait; 0 when it may go now. */
 export function busyUntil(scope = "server", now = Date.now()) {
   const gate = readGate();
-  const until = Math.max(Number(gate.server) || 0, scope === "server" ? 0 : Number(gate[scope]) || 0);
+  const until = Math.max(untilOf(gate.server), scope === "server" ? 0 : untilOf(gate[scope]));
   return until > now ? until : 0;
 }
 
 /** The server asked `scope` to wait until `until` (ms since the epoch): its latest word counts. */
-export function noteBusy(scope, until) {
+export function noteBusy(scope, until, now = Date.now()) {
   const gate = readGate();
-  gate[scope] = until;
+  gate[scope] = { until, at: now };
   writeGate(gate);
   return until;
 }
 
-/** The server answered a request of `scope`: that gate (and the server's) is open again. */
-export function clearBusy(scope) {
+/** The server answered a request of `scope` sent at `sentAt`: that gate (and the server's) is open again,
+ * unless the server closed it after the request left (an answer that was already on its way). */
+export function clearBusy(scope, sentAt = Date.now()) {
   const gate = readGate();
-  if (!gate.server && !gate[scope]) return;
-  delete gate.server;
-  delete gate[scope];
-  writeGate(gate);
+  let changed = false;
+  for (const s of new Set(["server", scope])) {
+    if (gate[s] && !(Number(gate[s].at) > sentAt)) { delete gate[s]; changed = true; }
+  }
+  if (changed) writeGate(gate);
 }

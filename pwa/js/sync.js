@@ -365,6 +365,7 @@ export async function api(method, path, body, headers = {}, { now = false } = {}
     else { init.body = JSON.stringify(body); init.headers["Content-Type"] = "application/json"; }
   }
   let res;
+  const sentAt = Date.now();
   try {
     res = await fetch(path, init);
   } catch (err) {
@@ -383,7 +384,7 @@ export async function api(method, path, body, headers = {}, { now = false } = {}
     if (data && data.error === "database_unavailable") busyScope = "server";
     if (wait !== null) retryAt = noteBusy(busyScope, Date.now() + withJitter(wait));
   } else if (res.ok) {
-    clearBusy(scope);
+    clearBusy(scope, sentAt);
   }
   if (res.status === 401) throw new AuthNeeded((data && data.message) || errorText("not_authenticated"));
   if (!res.ok) {
