@@ -45,3 +45,32 @@ def test_pages_work_at_360px_and_pass_axe(new_context):
     # No page is wider than the phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     assert not csp_errors, csp_errors
+
+
+def test_the_header_of_an_admin_is_one_line_of_links_at_360px_and_beside_the_brand_at_1280px(new_context):
+    """Nine links once wrapped the header onto three lines at 360 px: they are one row that scrolls
+    sideways (the page itself does not), and every link is still reachable; at a desk they sit in the bar."""
+    page = new_context().new_page()
+    page.goto("/login")
+    page.fill("#username", "admin")
+    page.fill("#password", PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url("**/units")
+    for width in (360, 1280):
+        page.set_viewport_size({"width": width, "height": 740})
+        page.evaluate("window.scrollTo(0, 0)")
+        links = page.locator("header.top nav a")
+        assert links.count() >= 9
+        tops = {round(b["y"]) for b in (links.nth(i).bounding_box() for i in range(links.count()))}
+        header = page.locator("header.top").bounding_box()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width  # no sideways page
+        if width == 360:
+            assert len(tops) == 1, tops  # one row
+            assert header["height"] < 160, header
+            last = links.nth(links.count() - 1)
+            last.scroll_into_view_if_needed()
+            assert last.is_visible()
+        else:
+            assert header["height"] < 110, header
+        shot(page, f"page-header-{width}")
+        axe_check(page, f"page header at {width} px")

@@ -107,7 +107,7 @@ async function logout() {
   ctx.syncer.stop();
   const username = ctx.user.username;
   await forgetPushSubscription(); // the next person on a shared phone gets none of these reminders
-  try { await api("DELETE", "/api/session"); } catch (err) { await metaSet("logout_pending", true); }
+  try { await api("DELETE", "/api/session", undefined, {}, { now: true }); } catch (err) { await metaSet("logout_pending", true); }
   await metaSet("user", null);
   ctx.store.close();
   // Nothing waits: the local copy of this user's data leaves the shared phone.

@@ -40,11 +40,11 @@ export async function enableNotifications() {
   const permission = await Notification.requestPermission();
   if (permission !== "granted") return "denied";
   try {
-    const { public_key: key } = await api("GET", "/api/push/key");
+    const { public_key: key } = await api("GET", "/api/push/key", undefined, {}, { now: true });
     const reg = await navigator.serviceWorker.ready;
     const sub = (await reg.pushManager.getSubscription())
       || (await withTimeout(reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: base64UrlToBytes(key) }), SUBSCRIBE_TIMEOUT));
-    await api("POST", "/api/push/subscriptions", sub.toJSON());
+    await api("POST", "/api/push/subscriptions", sub.toJSON(), {}, { now: true });
     return "on";
   } catch (err) {
     console.warn("push subscribe", err);
@@ -82,7 +82,7 @@ export async function forgetPushSubscription() {
     const reg = await withTimeout(navigator.serviceWorker.ready, 3000);
     const sub = await reg.pushManager.getSubscription();
     if (!sub) return;
-    try { await api("DELETE", "/api/push/subscriptions", { endpoint: sub.endpoint }); } catch { /* offline */ }
+    try { await api("DELETE", "/api/push/subscriptions", { endpoint: sub.endpoint }, {}, { now: true }); } catch { /* offline */ }
     await sub.unsubscribe();
   } catch (err) {
     console.warn("push unsubscribe", err);

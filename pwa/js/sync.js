@@ -5,11 +5,14 @@ import { sha256Hex } from "./evidence.js";
 import { errorText, message, protocolVersion } from "./catalogue.js";
 import { fmtDateTime } from "./ui/common.js";
 import { refreshDeadlines } from "./deadlines.js";
+import { busyUntil, clearBusy, noteBusy, parseRetryAfter, scopeOf, withJitter } from "./retry.js";
 
 const BATCH = 200;
 const CHUNK = 64 * 1024;
 const TIMER_MS = 60 * 1000;
 const MAX_BACKOFF_MS = 5 * 60 * 1000;
+// What the person asked for goes at once, even while the server asked to wait; everything else waits.
+const MANUAL = new Set(["manual", "logout-stay"]);
 
 export class AuthNeeded extends Error {}
 
@@ -56,8 +59,13 @@ export class Syncer extends EventTarget {
 
   async syncNow(reason) {
     if (!navigator.onLine) { this.emit("status"); return; }
-    if (this.running) { this.again = true; return; }
+    const manual = MANUAL.has(reason);
+    if (this.running) { if (manual || !this.again) this.again = manual ? "manual" : "again"; return; }
+    // The server said when to come back (Retry-After): no timer, trigger or edit sends before then.
+    const until = manual ? 0 : busyUntil("server");
+    if (until) { this.retryLater(until - Date.now()); this.emit("status"); return; }
     this.running = true;
+    this.manual = manual;
     this.emit("status");
     try {
       const run = () => this._sync(reason);
@@ -77,20 +85,35 @@ export class Syncer extends EventTarget {
         this.emit("auth");
       } else {
         this.failures += 1;
-        const wait = Math.min(MAX_BACKOFF_MS, 5000 * 2 ** (this.failures - 1)) * (0.75 + Math.random() * 0.5);
-        clearTimeout(this.retryTimer);
-        this.retryTimer = setTimeout(() => this.syncNow("retry"), wait);
-        this.retryAt = Date.now() + wait;
+        let wait = Math.min(MAX_BACKOFF_MS, 5000 * 2 ** (this.failures - 1)) * (0.75 + Math.random() * 0.5);
+        // Retry-After (jitter already added) is the server's word: then, not on our own schedule.
+        if (err.retryAt) wait = err.retryAt - Date.now();
+        else wait = Math.max(wait, busyUntil("server") - Date.now());
+        this.retryLater(wait);
         const failure = await describeFailure(err);
         await this.store.kvSet("last_error", { ...failure, at_ms: Date.now(), retry_ms: this.retryAt });
       }
     } finally {
       this.running = false;
+      this.manual = false;
       this.emit("status");
       this.emit("changed");
       if (this.channel) this.channel.postMessage("changed");
-      if (this.again) { this.again = false; setTimeout(() => this.syncNow("again"), 0); }
+      if (this.again) { const why = this.again; this.again = false; setTimeout(() => this.syncNow(why), 0); }
     }
+  }
+
+  /** The next automatic try, `wait` ms from now (a little after a gate opens, never before it). */
+  retryLater(wait) {
+    wait = Math.max(0, wait) + 50;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.syncNow("retry"), wait);
+    this.retryAt = Date.now() + wait;
+  }
+
+  /** api() for this run: a sync the person asked for goes through the server's "wait until". */
+  call(method, path, body, headers) {
+    return api(method, path, body, headers, { now: this.manual });
   }
 
   async _sync() {
@@ -99,7 +122,7 @@ export class Syncer extends EventTarget {
     await this.push(deviceId);
     await this.pull(deviceId);
     await this.fetchTemplates();
-    await refreshDeadlines(this.store, api); // every sync: a rule the province changed shows now
+    await refreshDeadlines(this.store, (m, p, b, hd) => this.call(m, p, b, hd)); // every sync: a rule the province changed shows now
     await this.store.kvSet("last_sync_ms", Date.now());
     await this.store.kvSet("auth_needed", false);
     this.emit("changed");
@@ -120,7 +143,7 @@ export class Syncer extends EventTarget {
       key = registrationKey();
       await this.store.kvSet("device_registration_key", key);
     }
-    const res = await api("POST", "/api/devices", { name: name.slice(0, 120) }, { "Idempotency-Key": key });
+    const res = await this.call("POST", "/api/devices", { name: name.slice(0, 120) }, { "Idempotency-Key": key });
     id = res.device_id;
     // A new device numbers its edits from last_seq + 1; what already waits is renumbered in order.
     await this.store.renumberOutbox((res.last_seq || 0) + 1);
@@ -173,14 +196,14 @@ export class Syncer extends EventTarget {
     if (this.gzipOk && json.length > 1024) {
       try {
         const gz = await new Response(new Blob([json]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer();
-        return await api("POST", path, gz, { "Content-Type": "application/json", "Content-Encoding": "gzip" });
+        return await this.call("POST", path, gz, { "Content-Type": "application/json", "Content-Encoding": "gzip" });
       } catch (err) {
         // A server that cannot read gzip bodies says so with 400/415/422: send plain from now on.
         if (![400, 415].includes(err.status) && !(err.status === 422 && err.body?.field === "body")) throw err;
         this.gzipOk = false;
       }
     }
-    return api("POST", path, body);
+    return this.call("POST", path, body);
   }
 
   async pull(deviceId) {
@@ -191,7 +214,7 @@ export class Syncer extends EventTarget {
       if (cursor) q.set("cursor", cursor);
       let res;
       try {
-        res = await api("GET", "/api/sync/pull?" + q);
+        res = await this.call("GET", "/api/sync/pull?" + q);
       } catch (err) {
         if (err.status === 404 && err.body?.error === "unknown_device") {
           await this.store.kvSet("device_id", null);
@@ -215,27 +238,27 @@ export class Syncer extends EventTarget {
   async fetchTemplates() {
     let list = await this.store.kvGet("template_list");
     if (!list) {
-      list = (await api("GET", "/api/templates")).templates;
+      list = (await this.call("GET", "/api/templates")).templates;
       await this.store.kvSet("template_list", list);
     }
     const have = new Set((await this.store.templates()).map((t) => t.id));
     const wanted = [...(await this.store.checklists()).map((c) => c.template_id), ...list.map((t) => t.id)];
     const missing = [...new Set(wanted)].filter((id) => !have.has(id));
-    const fetched = await Promise.all(missing.map((id) => api("GET", "/api/templates/" + id)));
+    const fetched = await Promise.all(missing.map((id) => this.call("GET", "/api/templates/" + id)));
     for (const t of fetched) await this.store.putTemplate(t);
   }
 
   /** Files go after the answers that name them, in chunks; a broken link resumes where it stopped. */
   async uploadEvidence() {
     for (const ev of await this.store.pendingUploads()) {
-      const status = await api("GET", `/api/evidence/${ev.sha256}/status`);
+      const status = await this.call("GET", `/api/evidence/${ev.sha256}/status`);
       let offset = status.complete ? ev.size : status.received || 0;
       while (offset < ev.size) {
         const chunk = ev.blob.slice(offset, offset + CHUNK);
         const q = new URLSearchParams({ offset: String(offset), size: String(ev.size), mime: ev.mime });
         let res;
         try {
-          res = await api("PUT", `/api/evidence/${ev.sha256}?${q}`, chunk, { "Content-Type": "application/octet-stream" });
+          res = await this.call("PUT", `/api/evidence/${ev.sha256}?${q}`, chunk, { "Content-Type": "application/octet-stream" });
         } catch (err) {
           if (err.status === 409 && typeof err.body?.received === "number") { offset = err.body.received; continue; }
           throw err;
@@ -283,6 +306,7 @@ function wireEdit(e) {
  * server is there) from a server that cannot be reached. */
 async function describeFailure(err) {
   if (!navigator.onLine) return { kind: "offline" };
+  if (err.retryAt) return { kind: "busy", scope: err.busyScope || "server", status: err.status || 0 };
   if (err.network) {
     const reachable = await serverReachable();
     if (!reachable) return { kind: "unreachable" };
@@ -310,20 +334,38 @@ export class ApiError extends Error {
   }
 }
 
+/** An automatic request not sent: the server asked to wait until `retryAt` (Retry-After, retry.js). */
+export class ServerBusy extends Error {
+  constructor(retryAt, scope) {
+    super(message("server_busy"));
+    this.retryAt = retryAt;
+    this.busyScope = scope;
+    this.status = 0;
+  }
+}
+
 /** A random Idempotency-Key (crypto.randomUUID needs a secure context; plain http on a LAN has none). */
 function registrationKey() {
   if (crypto.randomUUID) return crypto.randomUUID();
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** fetch() with JSON in and out; 401 becomes AuthNeeded; a network failure says so in Vietnamese. */
-export async function api(method, path, body, headers = {}) {
+/** fetch() with JSON in and out; 401 becomes AuthNeeded; a network failure says so in Vietnamese.
+ * A 503 or 429 with Retry-After closes the gate of retry.js: until then every request not marked
+ * `{now: true}` (something the person pressed) fails with ServerBusy without touching the network. */
+export async function api(method, path, body, headers = {}, { now = false } = {}) {
+  const scope = scopeOf(path);
+  if (!now) {
+    const until = busyUntil(scope);
+    if (until) throw new ServerBusy(until, scope);
+  }
   const init = { method, headers: { Accept: "application/json", ...headers }, credentials: "same-origin" };
   if (body !== undefined) {
     if (body instanceof Blob || body instanceof ArrayBuffer) init.body = body;
     else { init.body = JSON.stringify(body); init.headers["Content-Type"] = "application/json"; }
   }
   let res;
+  const sentAt = Date.now();
   try {
     res = await fetch(path, init);
   } catch (err) {
@@ -334,8 +376,22 @@ export async function api(method, path, body, headers = {}) {
   let data = null;
   const text = await res.text();
   try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+  let retryAt = 0;
+  let busyScope = scope;
+  if (res.status === 503 || res.status === 429) {
+    const wait = parseRetryAfter(res.headers.get("Retry-After"), { serverDate: res.headers.get("Date") });
+    // A database that cannot answer holds back everything, whichever request met it.
+    if (data && data.error === "database_unavailable") busyScope = "server";
+    if (wait !== null) retryAt = noteBusy(busyScope, Date.now() + withJitter(wait));
+  } else if (res.ok) {
+    clearBusy(scope, sentAt);
+  }
   if (res.status === 401) throw new AuthNeeded((data && data.message) || errorText("not_authenticated"));
-  if (!res.ok) throw new ApiError(res.status, data);
+  if (!res.ok) {
+    const err = new ApiError(res.status, data);
+    if (retryAt) { err.retryAt = retryAt; err.busyScope = busyScope; }
+    throw err;
+  }
   return data;
 }
 

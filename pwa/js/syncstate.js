@@ -2,8 +2,10 @@
 // outbox read this same object, so they cannot disagree (the badge saying all is sent while the outbox
 // says the last send failed). The words come from the catalogue (PHONE_MESSAGES).
 import { message } from "./catalogue.js";
+import { fmtClock } from "./ui/common.js";
 
-/** {state, waiting, files, online, running, authNeeded, lastSync, failure} from the store and the syncer. */
+/** {state, waiting, files, online, running, authNeeded, lastSync, failure} from the store and the syncer.
+ * "busy": the server asked the phone to wait (Retry-After); `failure.retry_ms` says until when. */
 export async function readSyncState(store, syncer) {
   const waiting = await store.outboxCount();
   const files = (await store.pendingUploads()).length;
@@ -16,6 +18,7 @@ export async function readSyncState(store, syncer) {
   if (!online) state = "offline";
   else if (authNeeded) state = "auth";
   else if (running) state = "running";
+  else if (failure && failure.kind === "busy") state = "busy";
   else if (failure && failure.kind) state = "failed";
   else if (waiting + files) state = "waiting";
   else state = "synced";
@@ -26,6 +29,10 @@ export async function readSyncState(store, syncer) {
 export function chipText(s) {
   const waiting = s.waiting + s.files;
   if (s.state === "offline") return waiting ? message("chip_offline", { waiting }) : message("chip_offline_empty");
+  if (s.state === "busy") {
+    const at = s.failure.retry_ms;
+    return at > Date.now() ? message("chip_busy_at", { time: fmtClock(at) }) : message("chip_busy");
+  }
   if (s.state === "failed") return waiting ? message("chip_failed", { waiting }) : message("chip_failed_empty");
   if (s.state === "waiting") return message("chip_waiting", { waiting });
   if (s.state === "auth") return message("chip_auth");
@@ -45,6 +52,9 @@ const FAILURES = {
 export function failureText(f) {
   if (!f) return "";
   if (f.kind === "refused") return message("failed_refused", { detail: f.detail || "" });
+  if (f.kind === "busy") {
+    return message(f.scope === "evidence" ? "failed_busy_files" : "failed_busy", { time: fmtClock(f.retry_ms) });
+  }
   return message(FAILURES[f.kind] || "failed_unreachable", { count: f.count || 0, status: f.status || "" });
 }
 

@@ -45,6 +45,12 @@ export function fmtDateTime(ms) {
   if (!ms) return "";
   return fmtDate(ms) + " " + formats().time.format(new Date(ms));
 }
+/** A time to come: "14:32" today in Vietnam, "04/12/2026 00:05" on another day. */
+export function fmtClock(ms, now = Date.now()) {
+  if (!ms) return "";
+  if (fmtDate(ms) !== fmtDate(now)) return fmtDateTime(ms);
+  return formats().time.format(new Date(ms));
+}
 /** "2026-06-30" -> "30/06/2026" */
 export function fmtIsoDate(s) {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s || "");

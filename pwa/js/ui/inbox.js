@@ -49,7 +49,7 @@ function prefsForm(prefs) {
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     try {
-      await api("PUT", "/api/notify/prefs", { push: push.checked, email: email.checked, email_address: address.value.trim() });
+      await api("PUT", "/api/notify/prefs", { push: push.checked, email: email.checked, email_address: address.value.trim() }, {}, { now: true });
       toast(message("prefs_saved"));
     } catch (err) {
       toast(err.network ? message("prefs_offline") : err.message);

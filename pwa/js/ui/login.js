@@ -37,7 +37,7 @@ export async function renderLogin(main, ctx) {
     submit.disabled = true;
     submit.textContent = "Đang đăng nhập…";
     try {
-      const res = await api("POST", "/api/session", { username: username.value.trim(), password: password.value });
+      const res = await api("POST", "/api/session", { username: username.value.trim(), password: password.value }, {}, { now: true });
       // Another user's unsent edits stay in that user's own database on this phone.
       await ctx.login(res.user);
       ctx.hideAuthBanner();
