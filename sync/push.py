@@ -49,10 +49,10 @@ from .rows import (
     ANSWER_COLS,
     COMMENT_COLS,
     CONFLICT_COLS,
-    SELECT_ANSWERS_OF,
     SELECT_CHECKLISTS,
     SELECT_COMMENT_IDS,
     SELECT_CONFLICTS,
+    answers_of_items,
     device_refusal,
     edit_payload,
     fetch_device,
@@ -308,11 +308,12 @@ async def load_batch_state(conn: Any, scope: set[int], edits: list) -> BatchStat
     }
     if conflicts and lock:  # read again under the lock: another process may have resolved one meanwhile
         conflicts = {r["id"]: r for r in await fetch_in(conn, SELECT_CONFLICTS, conflict_ids)}
-    answered = {canonical(e.checklist_id) for e in edits if isinstance(e, AnswerEdit)} | {
-        c["checklist_id"] for c in conflicts.values()
+    items = {(canonical(e.checklist_id), e.item_key) for e in edits if isinstance(e, AnswerEdit)} | {
+        (c["checklist_id"], c["item_key"]) for c in conflicts.values()
     }
-    answered &= set(checklists)
-    answers = {(r["checklist_id"], r["item_key"]): r for r in await fetch_in(conn, SELECT_ANSWERS_OF, answered)}
+    items = {(c, k) for c, k in items if c in checklists}
+    answered = {c for c, _k in items}
+    answers = {(r["checklist_id"], r["item_key"]): r for r in await answers_of_items(conn, items)}
     open_by_field: dict[tuple[str, str, str], list[dict]] = {}
     for r in await fetch_in(
         conn,

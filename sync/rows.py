@@ -87,6 +87,10 @@ COMMENT_COLS = (
 # SELECTs of whole rows, with one `{in}` marker for `fetch_in`.
 SELECT_CHECKLISTS = f"SELECT {', '.join(CHECKLIST_COLS)} FROM checklist WHERE id IN ({{in}})"
 SELECT_ANSWERS_OF = f"SELECT {', '.join(ANSWER_COLS)} FROM answer WHERE checklist_id IN ({{in}})"
+# The answers of named items only: a push of a few edits need not read every answer of the checklists.
+SELECT_ANSWERS_OF_ITEMS = (
+    f"SELECT {', '.join(ANSWER_COLS)} FROM answer WHERE item_key IN ({{keys}}) AND checklist_id IN ({{{{in}}}})"
+)
 SELECT_CONFLICTS = f"SELECT {', '.join(CONFLICT_COLS)} FROM conflict WHERE id IN ({{in}})"
 SELECT_CONFLICTS_OF = f"SELECT {', '.join(CONFLICT_COLS)} FROM conflict WHERE checklist_id IN ({{in}})"
 
@@ -128,6 +132,16 @@ async def fetch_in(conn: Any, sql: str, ids: Iterable[Any], extra: Iterable[Any]
     for part in chunks(ids):
         rows.extend(await fetch(conn, sql.format(**{"in": in_list(len(part))}), [*extra, *part]))
     return rows
+
+
+async def answers_of_items(conn: Any, pairs: set[tuple[str, str]]) -> list[dict]:
+    """The answer rows of these (checklist_id, item_key) pairs, and maybe a few more (the named items of
+    every checklist named); with more item keys than one list holds, every answer of the checklists."""
+    checklists = sorted({c for c, _k in pairs})
+    keys = sorted({k for _c, k in pairs})
+    if len(keys) > CHUNK:
+        return await fetch_in(conn, SELECT_ANSWERS_OF, checklists)
+    return await fetch_in(conn, SELECT_ANSWERS_OF_ITEMS.format(keys=in_list(len(keys))), checklists, keys)
 
 
 # ---------------------------------------------------------------------------------------------- edit log
