@@ -373,7 +373,7 @@ async def main(a: argparse.Namespace) -> None:
         if "rate_big" in r:
             print(
                 f"wire, 1 device, {a.measure} edits: {r['rate_small']:.0f} edits/s with {a.small} values stored, "
-                f"{r['rate_big']:.0f} edits/s with {a.volume} stored ({r['bytes_big'] / 1e6:.0f} MB); "
+                f"{r['rate_big']:.0f} edits/s with {a.volume} stored ({r.get('bytes_big', r['bytes_total']) / 1e6:.0f} MB); "
                 f"ratio {r['rate_big'] / r['rate_small']:.2f} (load average at each: "
                 f"{r['loads'][0]:.1f}, {r['loads'][1]:.1f}; filled to {a.volume} in {r.get('fill_big_s', 0):.0f} s)"
             )
