@@ -18,8 +18,8 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import random
+import signal
 import socket
 import subprocess
 import sys
@@ -56,6 +56,21 @@ async def wait_ready(url: str, proc: subprocess.Popen) -> None:
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its children alive now (uvicorn's workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            todo += [int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
 
 
 async def main(n_units: int, per_unit: int, n_edits: int, workers: int = 1, spread: float = 0) -> dict:
@@ -163,9 +178,11 @@ async def main(n_units: int, per_unit: int, n_edits: int, workers: int = 1, spre
                     retries += 1
             latencies.append(time.perf_counter() - s)
 
-        t0 = time.perf_counter()
+        t0, server_cpu0, client_cpu0 = time.perf_counter(), cpu_seconds(proc.pid), time.process_time()
         await asyncio.gather(*(push(c) for c in clients))
         storm_s = time.perf_counter() - t0
+        # Who was busy: the server's processes, and this process (the phones' client side).
+        server_cpu, client_cpu = cpu_seconds(proc.pid) - server_cpu0, time.process_time() - client_cpu0
         await asyncio.gather(*(c.pull() for c in clients))
 
         await Tortoise.init(
@@ -209,6 +226,8 @@ async def main(n_units: int, per_unit: int, n_edits: int, workers: int = 1, spre
             "lost": lost,
             "outcomes": outcomes,
             "retries": retries,
+            "server_cpu_s": round(server_cpu, 1),
+            "client_cpu_s": round(client_cpu, 1),
             "bytes_per_edit_gzip": round(gz_bytes / total, 1),
             "bytes_per_edit_plain": round(plain_bytes / total, 1),
         }
@@ -243,6 +262,7 @@ if __name__ == "__main__":
         f"storm: {r['storm_s']} s total ({r['edits_per_s']} edits/s), per push p50 {r['p50_push_s']} s, "
         f"p99 {r['p99_push_s']} s"
     )
+    print(f"CPU during the storm: server {r['server_cpu_s']} s, phones' client (this process) {r['client_cpu_s']} s")
     print(f"converged: {r['converged']}, lost: {r['lost']}, outcomes: {r['outcomes']}, push retries: {r['retries']}")
     print(f"bytes on the wire per edit: {r['bytes_per_edit_gzip']} with gzip, {r['bytes_per_edit_plain']} without")
     print(f"(set-up: logins, registration and first pull of all devices took {r['setup_s']} s)")
