@@ -66,22 +66,28 @@ async def test_the_queue_orders_by_deadline_then_waiting_time(device, login):
     # Huế's monthly rule, which the province adopts here: the queue reads only binding rules)
     from server.models import Deadline
 
+    was = (await Deadline.get(code="HUE-MONTHLY-REPORT")).binding  # seeded: put back after, for the tests after
     assert await Deadline.filter(code="HUE-MONTHLY-REPORT").update(binding=True) == 1
-    early = await make_checklist("KT-147", "monthly_report")
-    from server.services.checklists import create_checklist
-    from tests.conftest import template_id
+    try:
+        early = await make_checklist("KT-147", "monthly_report")
+        from server.services.checklists import create_checklist
+        from tests.conftest import template_id
 
-    late = (await create_checklist(await unit_id("KT-147"), await template_id("monthly_report"), "2026-12", "admin")).id
-    a = await device("xa.iatoi")
-    for cid in (late, early):
-        a.edit_answer(cid, "m1_plan_objectives", "yes")
-        a.set_status(cid, "submit")
-    await a.sync()
-    rev = await login("huyen.iahdrai")
-    got = (await rev.get("/api/review/queue")).json()["checklists"]
-    assert [c["id"] for c in got] == [early, late]
-    assert got[0]["due"] and got[1]["due"] and got[0]["due"] < got[1]["due"]
-    assert got[1]["due"].endswith("-12-21")  # "trước ngày 22" allows the 21st
+        late = (
+            await create_checklist(await unit_id("KT-147"), await template_id("monthly_report"), "2026-12", "admin")
+        ).id
+        a = await device("xa.iatoi")
+        for cid in (late, early):
+            a.edit_answer(cid, "m1_plan_objectives", "yes")
+            a.set_status(cid, "submit")
+        await a.sync()
+        rev = await login("huyen.iahdrai")
+        got = (await rev.get("/api/review/queue")).json()["checklists"]
+        assert [c["id"] for c in got] == [early, late]
+        assert got[0]["due"] and got[1]["due"] and got[0]["due"] < got[1]["due"]
+        assert got[1]["due"].endswith("-12-21")  # "trước ngày 22" allows the 21st
+    finally:
+        await Deadline.filter(code="HUE-MONTHLY-REPORT").update(binding=was)
 
 
 @pytest.mark.parametrize(
