@@ -23,6 +23,7 @@ from tests.browser_fixtures import (  # noqa: F401 - fixtures
     login,
     new_context,
     playwright_instance,
+    poll,
     shot,
     sync_now,
     wait_synced,
@@ -261,7 +262,9 @@ def test_a_newer_schema_in_another_tab_is_not_blocked(new_context, live_server):
     )
     app.evaluate("(id) => { location.hash = '#/c/' + id; }", cid)
     app.wait_for_selector("#submit-btn")
+    wait_synced(app)  # a sync ending after the focus could draw the screen again and take the focus away
     app.focus("#i-s03_plan_number-input")
+    poll(app, "() => document.activeElement && document.activeElement.id === 'i-s03_plan_number-input'")
     assert open_newer(other, "eiso-u-xa.iatoi") == "opened"
     app.wait_for_selector("#reload-banner button")
     app.evaluate("window.scrollTo(0, 0)")
