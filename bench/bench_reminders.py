@@ -18,7 +18,6 @@ import asyncio
 import dataclasses
 import os
 import smtplib
-import socket
 import sys
 import time
 from datetime import date, datetime, timedelta
@@ -33,15 +32,9 @@ from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 from tortoise import Tortoise  # noqa: E402
 
-from bench.common import analyze, fresh_database, init_schema  # noqa: E402
+from bench.common import analyze, free_port, fresh_database, init_schema  # noqa: E402
 
 DUE = date(2026, 12, 15)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Counter:

@@ -20,7 +20,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,13 +28,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import BENCH_PASSWORD, analyze, fresh_database, init_schema, load_units_and_templates, make_user  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from bench.common import (  # noqa: E402
+    BENCH_PASSWORD,
+    analyze,
+    free_port,
+    fresh_database,
+    init_schema,
+    load_units_and_templates,
+    make_user,
+    uvicorn_command,
+)
 
 
 async def wait_ready(url: str, proc: subprocess.Popen) -> None:
@@ -105,24 +107,7 @@ async def main(n_units: int, per_unit: int, n_edits: int, workers: int = 1, spre
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         env = {**os.environ, "DATABASE_URL": url, "EISO_SECRET": "bench"}
-        cmd = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "server.app:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--timeout-keep-alive",
-            "60",
-            *(["--workers", str(workers)] if workers > 1 else []),
-        ]
-        if os.environ.get("BENCH_PROFILE"):  # a pyinstrument text profile of the server, written when it stops
-            cmd[1:2] = ["-m", "pyinstrument", "-r", "text", "-o", os.environ["BENCH_PROFILE"], "-m"]
+        cmd = uvicorn_command(port, workers=workers, keep_alive_s=60)
         proc = subprocess.Popen(cmd, env=env)
         await wait_ready(base, proc)
         limits = httpx.Limits(max_connections=1000)

@@ -37,8 +37,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_push import make_edits  # noqa: E402
-from bench.bench_storm import free_port, wait_ready  # noqa: E402
-from bench.common import BENCH_PASSWORD, analyze, fresh_database, init_schema, load_units_and_templates, make_user  # noqa: E402
+from bench.bench_storm import wait_ready  # noqa: E402
+from bench.common import (  # noqa: E402
+    BENCH_PASSWORD,
+    analyze,
+    free_port,
+    fresh_database,
+    init_schema,
+    load_units_and_templates,
+    make_user,
+    uvicorn_command,
+)
 
 # ---------------------------------------------------------------------------------------------- set-up
 
@@ -123,12 +132,7 @@ class Server:
         port = free_port()
         self.base = f"http://127.0.0.1:{port}"
         env = {**os.environ, "DATABASE_URL": self.url, "EISO_SECRET": "bench"}
-        cmd = [sys.executable, "-m", "uvicorn", "--factory", "server.app:create_app", "--host", "127.0.0.1",
-               "--port", str(port), "--log-level", "warning", "--timeout-keep-alive", "60"]  # fmt: skip
-        if self.workers > 1:
-            cmd += ["--workers", str(self.workers)]
-        if os.environ.get("BENCH_PROFILE"):  # a pyinstrument text profile of the server, written when it stops
-            cmd[1:2] = ["-m", "pyinstrument", "-r", "text", "-o", os.environ["BENCH_PROFILE"], "-m"]
+        cmd = uvicorn_command(port, workers=self.workers, keep_alive_s=60)
         self.proc = subprocess.Popen(cmd, env=env)
         await wait_ready(self.base, self.proc)
         return self

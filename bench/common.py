@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import socket
+import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -13,6 +15,27 @@ from tortoise import Tortoise
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_PASSWORD = "bench-pass-2026"
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def uvicorn_command(port: int, *, workers: int = 1, keep_alive_s: int | None = None) -> list[str]:
+    """The command that runs the real server (`uvicorn server.app:create_app`) on 127.0.0.1:`port`.
+    With BENCH_PROFILE set, pyinstrument wraps it and writes a text profile there when it stops."""
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", "server.app:create_app"]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    if keep_alive_s is not None:
+        cmd += ["--timeout-keep-alive", str(keep_alive_s)]
+    if workers > 1:
+        cmd += ["--workers", str(workers)]
+    if os.environ.get("BENCH_PROFILE"):
+        cmd[1:2] = ["-m", "pyinstrument", "-r", "text", "-o", os.environ["BENCH_PROFILE"], "-m"]
+    return cmd
 
 
 async def fresh_database() -> tuple[str, callable]:

@@ -12,22 +12,16 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 import httpx
 
+from bench.common import free_port, uvicorn_command
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class ServerProcess:
@@ -43,8 +37,7 @@ class ServerProcess:
 
     def start(self) -> None:
         env = {**os.environ, "DATABASE_URL": self.database_url, "EISO_SECRET": "faults"}
-        cmd = [sys.executable, "-m", "uvicorn", "--factory", "server.app:create_app"]
-        cmd += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
+        cmd = uvicorn_command(self.port)
         with open(self.log_path, "a") as log:
             self.proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
         self.starts += 1

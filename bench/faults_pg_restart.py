@@ -168,6 +168,9 @@ async def main(
             started = time.perf_counter()
             mark = dict(rounds)
             while any(rounds[c.device_id] <= mark.get(c.device_id, 0) for c in clients):
+                for t in devices:  # a device that gave up (a 500, a refusal) says why, not a timeout later
+                    if t.done() and t.exception() is not None:
+                        raise t.exception()
                 if time.perf_counter() - started > 60:
                     raise TimeoutError("the server did not recover after PostgreSQL came back")
                 await asyncio.sleep(0.02)

@@ -53,6 +53,11 @@ def _one(exc: BaseException) -> bool:
         return True
     if isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc):
         return True
+    if isinstance(exc, asyncpg.InternalClientError) and "cannot switch to state" in str(exc):
+        # PostgreSQL sent its "terminating connection" error and closed the socket: the pool's reset on
+        # release finds the protocol still waiting for the end of that error (it runs in a shielded task,
+        # so the error carries no context). The statement failed; asyncpg terminates the connection.
+        return True
     if isinstance(exc, sqlite3.OperationalError) or type(exc).__name__ == "OperationalError":
         return any(word in str(exc).lower() for word in _SQLITE_BUSY_WORDS)
     return False

@@ -51,14 +51,20 @@ async def _codes(template_ids: set[int]) -> dict[int, str]:
     return {r["id"]: r["code"] for r in rows}
 
 
+async def _sorted_keys(creates: Iterable[tuple[int, int, str]]) -> list[Key]:
+    """The keys (unit_id, template code, period) the creates fall on, once each, in the order locks are
+    taken (sorted: two pushes never wait on each other in opposite orders)."""
+    creates = list(creates)
+    codes = await _codes({t for _u, t, _p in creates})
+    # an unknown template is refused inside the transaction; its id stands in for the code meanwhile
+    return sorted({(u, codes.get(t, f"#{t}"), p) for u, t, p in creates})
+
+
 @asynccontextmanager
 async def key_locks(creates: Iterable[tuple[int, int, str]]) -> AsyncIterator[None]:
     """Hold this process's lock of every key the creates (unit_id, template_id, period) fall on, by
     template code (taken in sorted order: no deadlock), then forget unused ones."""
-    creates = list(creates)
-    codes = await _codes({t for _u, t, _p in creates})
-    # an unknown template is refused inside the transaction; its id stands in for the code meanwhile
-    wanted: list[Key] = sorted({(u, codes.get(t, f"#{t}"), p) for u, t, p in creates})
+    wanted = await _sorted_keys(creates)
     for k in wanted:
         _holders[k] = _holders.get(k, 0) + 1
     taken: list[Key] = []
@@ -94,8 +100,7 @@ async def lock_keys(conn: Any, creates: list[tuple[int, int, str]]) -> None:
     orders would deadlock; a lock taken again later in the same transaction is already held."""
     if not creates or not is_postgres(conn):
         return
-    codes = await _codes({t for _u, t, _p in creates})
-    for key in sorted({(u, codes.get(t, f"#{t}"), p) for u, t, p in creates}):
+    for key in await _sorted_keys(creates):
         await lock_key(conn, key)
 
 
