@@ -127,6 +127,12 @@ class Settings:
     evidence_dir: Path = setting(
         "EISO_EVIDENCE_DIR", Path("data") / "evidence", "where uploaded evidence files are stored", parse=Path
     )
+    export_dir: Path = setting(
+        "EISO_EXPORT_DIR",
+        Path("data") / "exports",
+        "where exports are written and kept an hour (every server process of a deployment must see it)",
+        parse=Path,
+    )
     login_max_failures: int = setting(
         "EISO_LOGIN_MAX_FAILURES",
         5,

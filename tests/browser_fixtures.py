@@ -118,6 +118,7 @@ def _env(db_url: str, evidence: Path) -> dict:
             "EISO_DEMO_PASSWORD": PASSWORD,
             "EISO_SECRET": "browser-tests",
             "EISO_EVIDENCE_DIR": str(evidence),
+            "EISO_EXPORT_DIR": str(evidence.parent / "exports"),
             "EISO_NEW_PASSWORD": PASSWORD,
             "PYTHONUNBUFFERED": "1",
             # Tests log in many times from one address.

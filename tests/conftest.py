@@ -117,6 +117,7 @@ def settings(database_url, tmp_path_factory) -> Settings:
             "DATABASE_URL": database_url,
             "EISO_SECRET": "test-secret",
             "EISO_EVIDENCE_DIR": str(tmp_path_factory.mktemp("evidence")),
+            "EISO_EXPORT_DIR": str(tmp_path_factory.mktemp("exports")),
             "EISO_PUBLIC_ORIGINS": "http://testserver",  # what the test clients send as Origin
         }
     )

@@ -49,6 +49,7 @@ def eiso_env(database_url: str, evidence: Path, **extra: str) -> dict[str, str]:
             "DATABASE_URL": database_url,
             "EISO_SECRET": "test-secret",
             "EISO_EVIDENCE_DIR": str(evidence),
+            "EISO_EXPORT_DIR": str(evidence.parent / "exports"),
             "EISO_DEMO_PASSWORD": DEMO_PASSWORD,
             "EISO_REMIND_INTERVAL": "0",
         }

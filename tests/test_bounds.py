@@ -138,6 +138,7 @@ def live_server(tmp_path):
         "DATABASE_URL": f"sqlite://{tmp_path / 'bounds.sqlite3'}",
         "EISO_SECRET": "test",
         "EISO_EVIDENCE_DIR": str(tmp_path / "evidence"),
+        "EISO_EXPORT_DIR": str(tmp_path / "exports"),
     }
     proc = subprocess.Popen(
         [

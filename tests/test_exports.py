@@ -23,11 +23,11 @@ from .registers_world import build_world
 
 
 @pytest.fixture
-def export_files():
+def export_files(settings):
     """Removes whatever export files a test made (jobs are finished before the test ends)."""
-    before = set(exports.export_dir().iterdir())
+    before = set(exports.export_dir(settings).iterdir())
     yield
-    for path in set(exports.export_dir().iterdir()) - before:
+    for path in set(exports.export_dir(settings).iterdir()) - before:
         path.unlink(missing_ok=True)
 
 
@@ -147,7 +147,7 @@ async def test_the_audit_log_is_for_the_provinces_admin_only(login, export_files
         assert r.status_code == 403 and r.json()["message"] == PROBLEMS["forbidden"][2]
 
 
-async def test_a_job_is_seen_by_its_owner_only_and_bad_requests_are_explained(login, anon, export_files):
+async def test_a_job_is_seen_by_its_owner_only_and_bad_requests_are_explained(login, anon, settings, export_files):
     admin, other = await login("admin"), await login("huyen.iahdrai")
     job, _ = await export(admin, "units", "csv")
     for method, path in (("GET", job["url"]), ("GET", job["url"] + "/file"), ("DELETE", job["url"])):
@@ -165,15 +165,15 @@ async def test_a_job_is_seen_by_its_owner_only_and_bad_requests_are_explained(lo
     # The owner removes the file; it is gone for good.
     assert (await admin.delete(job["url"])).status_code == 204
     assert (await admin.get(job["url"])).status_code == 404
-    assert not list(exports.export_dir().glob(job["id"] + ".*"))
+    assert not list(exports.export_dir(settings).glob(job["id"] + ".*"))
 
 
-async def test_old_export_files_are_purged(login, export_files):
+async def test_old_export_files_are_purged(login, settings, export_files):
     admin = await login("admin")
     job, _ = await export(admin, "units", "csv")
-    assert list(exports.export_dir().glob(job["id"] + ".*"))
-    exports.purge_old(now=time.time() + exports.KEEP_SECONDS + 1)
-    assert not list(exports.export_dir().glob(job["id"] + ".*"))
+    assert list(exports.export_dir(settings).glob(job["id"] + ".*"))
+    exports.purge_old(settings, now=time.time() + exports.KEEP_SECONDS + 1)
+    assert not list(exports.export_dir(settings).glob(job["id"] + ".*"))
     assert (await admin.get(job["url"])).status_code == 404
 
 

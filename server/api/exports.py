@@ -43,24 +43,26 @@ class NewExport(BaseModel):
 async def start(request: Request) -> JSON:
     user = await auth.require_user(request)
     body = await read_body(request, NewExport)
-    job = await exports.start_export(user, body.kind, body.format, body.filters.model_dump())
+    job = await exports.start_export(
+        request.app.state.settings, user, body.kind, body.format, body.filters.model_dump()
+    )
     return JSON(job, status_code=202)
 
 
 async def status(request: Request) -> JSON:
     user = await auth.require_user(request)
-    return JSON(await exports.job_of(user, request.path_params["job_id"]))
+    return JSON(await exports.job_of(request.app.state.settings, user, request.path_params["job_id"]))
 
 
 async def download(request: Request) -> Response:
     user = await auth.require_user(request)
-    path, filename, media = await exports.file_of(user, request.path_params["job_id"])
+    path, filename, media = await exports.file_of(request.app.state.settings, user, request.path_params["job_id"])
     return FileResponse(path, media_type=media, filename=filename, headers={"Cache-Control": "no-store"})
 
 
 async def remove(request: Request) -> Response:
     user = await auth.require_user(request)
-    await exports.discard(user, request.path_params["job_id"])
+    await exports.discard(request.app.state.settings, user, request.path_params["job_id"])
     return Response(status_code=204)
 
 

@@ -45,7 +45,9 @@ async def start_export(request: Request) -> Response:
     form = await request.form()
     filters = {k: str(form.get(k, ""))[:200] for k in ("q", "template", "period", "status")}
     try:
-        job = await exports.start_export(user, str(form.get("kind", "")), str(form.get("format", "")), filters)
+        job = await exports.start_export(
+            request.app.state.settings, user, str(form.get("kind", "")), str(form.get("format", "")), filters
+        )
     except ApiError as exc:
         if exc.status == 403:
             raise
@@ -57,7 +59,7 @@ async def job_page(request: Request) -> Response:
     user, redirect = await user_or_login(request)
     if redirect:
         return redirect
-    job = await exports.job_of(user, request.path_params["job_id"])
+    job = await exports.job_of(request.app.state.settings, user, request.path_params["job_id"])
     return render(request, "export_job.html", {"user": user, "job": job})
 
 

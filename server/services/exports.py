@@ -3,8 +3,8 @@
 An export is a job: the rows are read from the database in pages and handed to a writer thread through a
 small bounded queue, so neither the rows nor the file are held whole in memory, and the server keeps
 answering while a large sheet is written. The job's state (rows done out of the total) lives in a small
-JSON file beside the output in one temporary folder, so any server process on the machine can answer the
-progress poll and serve the file. Files older than `KEEP_SECONDS` are removed whenever a job starts or is
+JSON file beside the output in one folder (EISO_EXPORT_DIR), so any server process that sees the folder
+can answer the progress poll and serve the file. Files older than `KEEP_SECONDS` are removed whenever a job starts or is
 read; the owner may remove theirs at once. Only the user who started a job sees it (anyone else gets
 `export_not_found`), and every kind reads only the caller's scope; the audit log only for an admin of a
 top unit (it is not kept per unit).
@@ -18,7 +18,6 @@ import os
 import queue
 import re
 import secrets
-import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, date, datetime
@@ -31,6 +30,7 @@ from sync.vocabulary import AUDITORS
 
 from .. import auth
 from ..catalogue import CHECKLIST_STATUS_LABELS, CHOICE_LABELS, QMS_STATUS_LABELS, UNIT_KIND_LABELS, period_label
+from ..config import Settings
 from ..errors import problem
 from ..models import AuditLog, Template, TemplateItem, Unit, User
 from . import registers
@@ -56,49 +56,47 @@ EXPORT_KINDS: dict[str, tuple[str, str]] = {
 _tasks: set[asyncio.Task] = set()  # running jobs, kept so they are not garbage-collected mid-way
 
 
-def export_dir() -> Path:
-    path = Path(tempfile.gettempdir()) / "eiso-exports"
-    path.mkdir(mode=0o700, exist_ok=True)
+def export_dir(settings: Settings) -> Path:
+    """The folder of the jobs' state files and finished files (EISO_EXPORT_DIR), made on first use."""
+    path = Path(settings.export_dir)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 
-def _state_path(job_id: str) -> Path:
-    return export_dir() / f"{job_id}.json"
-
-
-def _write_state(state: dict) -> None:
+def _write_state(folder: Path, state: dict) -> None:
     """Replace the state file in one step, so a reader never sees half of it."""
     state["heard"] = time.time()
-    tmp = _state_path(state["id"]).with_suffix(".tmp")
+    tmp = folder / f"{state['id']}.tmp"
     tmp.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, _state_path(state["id"]))
+    os.replace(tmp, folder / f"{state['id']}.json")
 
 
-def _read_state(job_id: str) -> dict | None:
+def _read_state(folder: Path, job_id: str) -> dict | None:
     if not _ID.match(job_id):
         return None
     try:
-        return json.loads(_state_path(job_id).read_text(encoding="utf-8"))
+        return json.loads((folder / f"{job_id}.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
 
 
-def _remove(job_id: str) -> None:
-    for path in export_dir().glob(f"{job_id}.*"):
+def _remove(folder: Path, job_id: str) -> None:
+    for path in folder.glob(f"{job_id}.*"):
         path.unlink(missing_ok=True)
 
 
-def purge_old(now: float | None = None) -> int:
+def purge_old(settings: Settings, now: float | None = None) -> int:
     """Remove the files of jobs finished (or dead) longer ago than KEEP_SECONDS. Returns how many jobs."""
+    folder = export_dir(settings)
     now = now or time.time()
     removed = 0
-    for path in export_dir().glob("*.json"):
+    for path in folder.glob("*.json"):
         try:
             heard = json.loads(path.read_text(encoding="utf-8")).get("heard", 0)
         except (OSError, ValueError):
             heard = 0
         if now - heard > KEEP_SECONDS:
-            _remove(path.stem)
+            _remove(folder, path.stem)
             removed += 1
     return removed
 
@@ -121,24 +119,25 @@ def _public(state: dict) -> dict:
     }
 
 
-async def job_of(user: User, job_id: str) -> dict:
+async def job_of(settings: Settings, user: User, job_id: str) -> dict:
     """The caller's job, or `export_not_found` (whoever else's it is)."""
-    purge_old()
-    state = _read_state(job_id)
+    purge_old(settings)
+    folder = export_dir(settings)
+    state = _read_state(folder, job_id)
     if state is None or state["owner"] != user.id:
         raise problem("export_not_found")
     if state["status"] == "running" and time.time() - state["heard"] > STALE_SECONDS:
         state.update(status="failed", error="stale")
-        _write_state(state)
+        _write_state(folder, state)
     return _public(state)
 
 
-async def file_of(user: User, job_id: str) -> tuple[Path, str, str]:
+async def file_of(settings: Settings, user: User, job_id: str) -> tuple[Path, str, str]:
     """The finished file of the caller's job: its path, its download name and its media type."""
-    job = await job_of(user, job_id)
+    job = await job_of(settings, user, job_id)
     if job["status"] != "done":
         raise problem("export_not_ready")
-    path = export_dir() / f"{job_id}.{job['format']}"
+    path = export_dir(settings) / f"{job_id}.{job['format']}"
     if not path.exists():
         raise problem("export_not_found")
     media = (
@@ -149,9 +148,9 @@ async def file_of(user: User, job_id: str) -> tuple[Path, str, str]:
     return path, job["filename"], media
 
 
-async def discard(user: User, job_id: str) -> None:
-    await job_of(user, job_id)
-    _remove(job_id)
+async def discard(settings: Settings, user: User, job_id: str) -> None:
+    await job_of(settings, user, job_id)
+    _remove(export_dir(settings), job_id)
 
 
 async def _check_rights(user: User, kind: str) -> None:
@@ -161,7 +160,9 @@ async def _check_rights(user: User, kind: str) -> None:
             raise problem("forbidden")
 
 
-async def start_export(user: User, kind: str, fmt: str, filters: dict[str, str] | None = None) -> dict:
+async def start_export(
+    settings: Settings, user: User, kind: str, fmt: str, filters: dict[str, str] | None = None
+) -> dict:
     """Start an export of `kind` as `fmt` within the caller's scope; returns the job as `job_of` does."""
     if kind not in EXPORT_KINDS:
         raise problem("export_kind_unknown", field="kind", kind=kind)
@@ -169,9 +170,10 @@ async def start_export(user: User, kind: str, fmt: str, filters: dict[str, str] 
         raise problem("export_format_unknown", field="format")
     await user.fetch_related("unit")
     await _check_rights(user, kind)
-    purge_old()
-    for path in export_dir().glob("*.json"):
-        other = _read_state(path.stem)
+    purge_old(settings)
+    folder = export_dir(settings)
+    for path in folder.glob("*.json"):
+        other = _read_state(folder, path.stem)
         if other and other["owner"] == user.id and other["status"] == "running":
             if time.time() - other["heard"] <= STALE_SECONDS:
                 raise problem("export_busy")
@@ -191,18 +193,18 @@ async def start_export(user: User, kind: str, fmt: str, filters: dict[str, str] 
         "filename": f"{EXPORT_KINDS[kind][1]}-{stamp}.{fmt}",
         "started": datetime.now(UTC).isoformat(),
     }
-    _write_state(state)
-    task = asyncio.create_task(_run(state, columns, batches))
+    _write_state(folder, state)
+    task = asyncio.create_task(_run(folder, state, columns, batches))
     _tasks.add(task)
     task.add_done_callback(_tasks.discard)
     return _public(state)
 
 
-async def _run(state: dict, columns: Sequence[Column], batches: AsyncIterator[list[tuple]]) -> None:
+async def _run(folder: Path, state: dict, columns: Sequence[Column], batches: AsyncIterator[list[tuple]]) -> None:
     """Feed the writer thread page by page; record progress and the outcome in the state file."""
     loop = asyncio.get_running_loop()
     pages: queue.Queue = queue.Queue(maxsize=4)
-    path = export_dir() / f"{state['id']}.{state['format']}"
+    path = folder / f"{state['id']}.{state['format']}"
 
     ended = False
 
@@ -217,7 +219,7 @@ async def _run(state: dict, columns: Sequence[Column], batches: AsyncIterator[li
 
     def progress(n: int) -> None:
         state["done"] = n
-        _write_state(state)
+        _write_state(folder, state)
 
     def write() -> int:
         try:
@@ -250,7 +252,7 @@ async def _run(state: dict, columns: Sequence[Column], batches: AsyncIterator[li
     )
     if failed:
         path.unlink(missing_ok=True)
-    _write_state(state)
+    _write_state(folder, state)
 
 
 # --- the sources: columns, a count for the progress bar, and the rows page by page ---
