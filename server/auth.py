@@ -106,10 +106,13 @@ async def check_throttle(username: str, address: str, max_failures: int, window_
         raise problem("login_throttled", minutes=max(1, math.ceil(seconds / 60)), retry_after=seconds)
 
 
-async def record_failure(username: str, address: str) -> None:
+async def record_failure(username: str, address: str, window_s: int) -> None:
+    """Count a failed login, and forget failures no throttle looks at any more (older than both look-backs):
+    addresses that tried once and never came back would otherwise stay in the table for good."""
     await LoginFailure.bulk_create(
         [LoginFailure(key=_pair_key(username, address)), LoginFailure(key=f"addr:{address}")]
     )
+    await LoginFailure.filter(at__lt=now() - timedelta(seconds=max(PAIR_MEMORY_S, window_s))).delete()
 
 
 async def clear_failures(username: str, address: str) -> None:

@@ -81,7 +81,7 @@ class LoginFailure(Model):
 
     id = fields.IntField(primary_key=True)
     key = fields.CharField(max_length=128, db_index=True)  # "user:<name>" or "addr:<ip>"
-    at = fields.DatetimeField(auto_now_add=True)
+    at = fields.DatetimeField(auto_now_add=True, db_index=True)  # old rows are purged by it
 
     class Meta:
         table = "login_failure"

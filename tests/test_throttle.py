@@ -11,7 +11,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from server.auth import FIRST_DELAY_S
+from server.auth import FIRST_DELAY_S, PAIR_MEMORY_S
 from server.models import AuditLog, LoginFailure, Session
 from server.security import forwarded_client
 from tests.conftest import DEMO_PASSWORD
@@ -79,6 +79,15 @@ async def test_each_failure_past_the_allowance_doubles_the_wait(client_from, see
     await age_failures(901)
     assert (await login(c, "xa.iatoi", DEMO_PASSWORD)).status_code == 201
     assert not await LoginFailure.exists(key="pair:xa.iatoi|198.51.100.70")
+
+
+async def test_failures_no_throttle_looks_at_any_more_are_forgotten(client_from, seeded):
+    await login(client_from("198.51.100.90"), "nguoi-la", "sai")  # an address that tried once, never again
+    await age_failures(PAIR_MEMORY_S + 1)
+    assert await LoginFailure.exists(key="addr:198.51.100.90")
+    assert (await login(client_from("198.51.100.91"), "xa.iatoi", "sai")).status_code == 401
+    assert not await LoginFailure.exists(key="addr:198.51.100.90")
+    assert await LoginFailure.filter(key__in=["addr:198.51.100.91", "pair:xa.iatoi|198.51.100.91"]).count() == 2
 
 
 async def test_one_address_trying_many_accounts_is_slowed_down(client_from, seeded):

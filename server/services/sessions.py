@@ -32,7 +32,7 @@ async def login(
     await auth.check_throttle(username, address, settings.login_max_failures, settings.login_window_seconds)
     user = await auth.authenticate(username, password)
     if user is None:
-        await auth.record_failure(username, address)
+        await auth.record_failure(username, address, settings.login_window_seconds)
         raise problem("bad_credentials")
     await auth.clear_failures(username, address)
     token = await auth.start_session(user, settings.session_days, address=address, user_agent=user_agent)
