@@ -92,3 +92,42 @@ def test_every_migration_applies_to_tables_that_hold_rows(tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     applied = [line.split()[1] for line in out.stdout.splitlines() if line.startswith("applied ")]
     assert applied and applied[-1] == max(p.stem for p in (ROOT / "server" / "migrations").glob("0*.py"))
+
+
+# The indexes a migrated database ends with must be the ones the models declare: on SQLite, an AlterField
+# rebuilds its table and drops the table's indexes unless the migration makes them again.
+INDEXES = """
+import asyncio, sqlite3, sys
+from tortoise import Tortoise
+from server.db import tortoise_config
+from server.migrate import upgrade
+
+migrated, generated = sys.argv[1], sys.argv[2]
+asyncio.run(upgrade(f"sqlite://{migrated}"))
+
+async def generate():
+    await Tortoise.init(config=tortoise_config(f"sqlite://{generated}"))
+    await Tortoise.generate_schemas()
+    await Tortoise.close_connections()
+
+asyncio.run(generate())
+
+def indexes(path):
+    with sqlite3.connect(path) as c:
+        rows = c.execute("SELECT tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+        return sorted(f"{t}: {s}" for t, s in rows if t != "tortoise_migrations")
+
+print(sorted(set(indexes(generated)) - set(indexes(migrated))))
+"""
+
+
+def test_a_migrated_database_has_every_index_the_models_declare(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-c", INDEXES, str(tmp_path / "migrated.sqlite3"), str(tmp_path / "generated.sqlite3")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]", "indexes the migrations do not make"
