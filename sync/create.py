@@ -1,8 +1,8 @@
 """Creating a checklist as an edit: a phone makes the id, the server applies the edit exactly once.
 
 A `create` edit names a client-made checklist id, a unit, a template and a period. Checked as the online
-create is (the role may create, the unit is in scope, the template is published, the period fits the
-template's kind), then, keyed by the template's CODE (one checklist per unit, template code and period,
+create is (the role may create, the unit is in scope, the template is published, or retired by a newer
+version of its code the phone had not heard of, the period fits the template's kind), then, keyed by the template's CODE (one checklist per unit, template code and period,
 whatever version each was made on: a new version is a new template row with the same code):
 
 - no checklist yet for (unit, code, period): the checklist is made with the phone's id (`applied`);
@@ -124,7 +124,9 @@ def create_refusal(role: str, unit_in_scope: bool, template: dict | None, period
         return "forbidden"
     if not unit_in_scope:
         return "out_of_scope"
-    if template is None or not template["published"]:
+    # A retired version (its code has a newer one) is still created on: a phone offline since before the
+    # new version was published made its checklist and answers on the one it had, and they must not be lost.
+    if template is None or not (template["published"] or template["code_published"]):
         return "template_unknown"
     if not valid_period(template["period_kind"], period):
         return "invalid_period"
@@ -149,7 +151,13 @@ async def create_edit(conn: Any, batch: Any, scope: set[int], e: Any, writes: An
     from .batch import edit_row
     from .vocabulary import REJECTION_REASONS
 
-    rows = await fetch(conn, "SELECT code, period_kind, published FROM template WHERE id = ?", [e.template_id])
+    rows = await fetch(
+        conn,
+        "SELECT t.code, t.period_kind, t.published, "
+        "EXISTS (SELECT 1 FROM template o WHERE o.code = t.code AND o.published) AS code_published "
+        "FROM template t WHERE t.id = ?",
+        [e.template_id],
+    )
     reason = create_refusal(batch.actor.role, e.unit_id in scope, rows[0] if rows else None, e.period)
     outcome, canonical = "rejected", e.checklist_id
     if not reason:

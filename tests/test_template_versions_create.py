@@ -107,6 +107,27 @@ async def test_a_phone_create_on_the_new_version_after_a_phone_create_on_the_old
     assert [c.status for c in await monthly_of(unit, "2026-10")] == ["submitted"]
 
 
+async def test_a_phone_offline_since_before_the_new_version_keeps_its_checklist_on_the_old_one(
+    device, login, restore_templates
+):
+    """It created and answered on version 1 while version 2 was being published: nothing is lost."""
+    unit = await unit_id("KT-147")
+    phone = await device("xa.iatoi")
+    v1, v2 = await publish_monthly_v2(login)
+    cid = phone.create_checklist(unit, v1, "2027-02")  # the phone still has only version 1
+    phone.edit_answer(cid, "difficulties", "Mất mạng cả tuần")
+    results = await phone.push()
+    assert [r["outcome"] for r in results] == ["applied", "applied"], results
+    assert [(c.id, c.template_id) for c in await monthly_of(unit, "2027-02")] == [(cid, v1)]  # type: ignore[attr-defined]
+    # the web offers only the published version: a create there on version 1 is refused
+    web = await login("xa.iatoi")
+    r = await web.post("/api/checklists", json={"unit_id": unit, "template_id": v1, "period": "2027-03"})
+    assert r.status_code == 422 and r.json()["field"] == "template_id", r.text
+    # a template id that names nothing is still refused
+    r = (await raw_push(phone, phone.device_id, [create(3, str(uuid.uuid4()), unit, 999_999, "2027-02")])).json()
+    assert r["results"][0]["reason"] == "template_unknown", r
+
+
 async def test_another_period_on_the_new_version_is_created_on_it(device, login, restore_templates):
     unit = await unit_id("KT-147")
     web = await login("xa.iatoi")
