@@ -5,13 +5,12 @@ server is shared by the other browser tests) and a bad file is refused with its 
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 
 from tests.browser_fixtures import (  # noqa: F401
     PASSWORD,
+    SCREENSHOTS,
     axe_check,
     browser,
     live_server,
@@ -19,8 +18,7 @@ from tests.browser_fixtures import (  # noqa: F401
 )
 
 pytestmark = pytest.mark.browser
-# Screenshots to look at, outside the repository.
-SHOTS = Path(os.environ.get("EISO_ADMIN_SHOTS", "/tmp/admin-shots"))
+SHOTS = SCREENSHOTS / "admin"  # kept in the checkout (ignored by git), to be looked at
 
 
 def snap(page, name: str) -> None:

@@ -1,7 +1,7 @@
 """The dashboard in real Chromium, on a server of its own (so its data touches no other browser test):
 axe-core passes (WCAG 2.1 AA, nothing serious) at 360 px and at desk width, no CSP violation, nothing
 wider than the phone but the tables that scroll inside their own box, and it reads without JavaScript.
-Screenshots go to /tmp/dashboard-shots/ to be looked at."""
+Screenshots go to tests/screenshots/dashboard/ to be looked at."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from client.sync_client import SyncClient
 from sync.periods import VN
 from tests.browser_fixtures import (  # noqa: F401
     PASSWORD,
+    SCREENSHOTS,
     axe_check,
     browser,
     drop_database,
@@ -25,7 +26,7 @@ from tests.browser_fixtures import (  # noqa: F401
 from tests.conftest import run_async
 
 pytestmark = pytest.mark.browser
-SHOTS = Path("/tmp/dashboard-shots")
+SHOTS = SCREENSHOTS / "dashboard"
 DESK = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 740}
 

@@ -1,19 +1,19 @@
 """The documents in real Chromium: /documents, the notice and the annual summary pass axe-core with no CSP
 violation at 360 px and at desk width, the XLSX button downloads a named file, and the notice prints on A4
-(page.pdf). Screenshots and the PDF go to /tmp/documents-shots/ to be looked at."""
+(page.pdf). Screenshots and the PDF go to tests/screenshots/documents/ to be looked at."""
 
 from __future__ import annotations
 
 import json
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
 from sync.rows import dumps
 from tests.browser_fixtures import (  # noqa: F401
     PASSWORD,
+    SCREENSHOTS,
     axe_check,
     browser,
     live_server,
@@ -22,7 +22,7 @@ from tests.browser_fixtures import (  # noqa: F401
 )
 
 pytestmark = pytest.mark.browser
-SHOTS = Path("/tmp/documents-shots")
+SHOTS = SCREENSHOTS / "documents"
 MONTH, YEAR = "2025-10", "2025"
 ANSWERS = {
     "monthly_report": {

@@ -1,6 +1,6 @@
 """Registers and exports in real Chromium, at 360 px and at desk width: the pages pass axe-core with no
 CSP violation and no sideways scroll on a phone, and the export page's script follows the job to its
-download link. Screenshots go to /tmp/registers-shots/ to be looked at."""
+download link. Screenshots go to tests/screenshots/registers/ to be looked at."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 
 from tests.browser_fixtures import (  # noqa: F401
     PASSWORD,
+    SCREENSHOTS,
     axe_check,
     browser,
     live_server,
@@ -21,12 +22,12 @@ from tests.browser_fixtures import (  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path("/tmp/registers-shots")
+SHOTS = SCREENSHOTS / "registers"
 DESK = {"width": 1280, "height": 900}
 
 
 def snap(page, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
