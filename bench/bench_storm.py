@@ -168,7 +168,10 @@ async def main(n_units: int, per_unit: int, n_edits: int, workers: int = 1, spre
         storm_s = time.perf_counter() - t0
         # Who was busy: the server's processes, and this process (the phones' client side).
         server_cpu, client_cpu = cpu_seconds(proc.pid) - server_cpu0, time.process_time() - client_cpu0
+        # Then every phone pulls what the others sent (its unit's, a district's official its communes').
+        t0, server_cpu0 = time.perf_counter(), cpu_seconds(proc.pid)
         await asyncio.gather(*(c.pull() for c in clients))
+        pull_s, pull_server_cpu = time.perf_counter() - t0, cpu_seconds(proc.pid) - server_cpu0
 
         await Tortoise.init(
             config=__import__("server.db", fromlist=["x"]).tortoise_config(
@@ -213,6 +216,8 @@ async def main(n_units: int, per_unit: int, n_edits: int, workers: int = 1, spre
             "retries": retries,
             "server_cpu_s": round(server_cpu, 1),
             "client_cpu_s": round(client_cpu, 1),
+            "pull_after_s": round(pull_s, 2),
+            "pull_server_cpu_s": round(pull_server_cpu, 1),
             "bytes_per_edit_gzip": round(gz_bytes / total, 1),
             "bytes_per_edit_plain": round(plain_bytes / total, 1),
         }
@@ -248,6 +253,7 @@ if __name__ == "__main__":
         f"p99 {r['p99_push_s']} s"
     )
     print(f"CPU during the storm: server {r['server_cpu_s']} s, phones' client (this process) {r['client_cpu_s']} s")
+    print(f"then every device pulled at once: {r['pull_after_s']} s (server CPU {r['pull_server_cpu_s']} s)")
     print(f"converged: {r['converged']}, lost: {r['lost']}, outcomes: {r['outcomes']}, push retries: {r['retries']}")
     print(f"bytes on the wire per edit: {r['bytes_per_edit_gzip']} with gzip, {r['bytes_per_edit_plain']} without")
     print(f"(set-up: logins, registration and first pull of all devices took {r['setup_s']} s)")

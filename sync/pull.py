@@ -248,12 +248,36 @@ async def _snapshot_page(conn: Any, scope: set[int], cur: Cursor, limit: int, bo
         body.update(cursor=Cursor("d", cur.high, "", cur.digest).encode(), more=True)
 
 
+_CHANGES_OF_ONE_UNIT = (
+    'SELECT id, unit_id, checklist_id, entity, entity_key, op FROM "change" '
+    "WHERE unit_id = ? AND id > ? ORDER BY id LIMIT ?"
+)
+# `+unit_id`: the log is walked by id and the scope filtered as it goes; the unit index, which the planner
+# may pick without statistics, would sort every change of the scope's units for each page.
+_CHANGES_OF_UNITS = (
+    'SELECT id, unit_id, checklist_id, entity, entity_key, op FROM "change" '
+    "WHERE id > ? AND +unit_id IN ({}) ORDER BY id LIMIT ?"
+)
+_ALL_CHANGES = 'SELECT id, unit_id, checklist_id, entity, entity_key, op FROM "change" WHERE id > ? ORDER BY id LIMIT ?'
+_MAX_LISTED_UNITS = 500  # a wider scope (nearly every unit) is filtered after reading, not in the query
+
+
+async def _scope_changes(conn: Any, scope: set[int], after: int, limit: int) -> list[dict]:
+    """The next `limit` changes of the scope's units after change `after`, in id order (a very wide scope:
+    of every unit). A commune's phone reads its own unit's changes by the unit's index, not every unit's
+    log after a province-wide deadline evening."""
+    if not scope:
+        return []
+    if len(scope) == 1:
+        return await fetch(conn, _CHANGES_OF_ONE_UNIT, [next(iter(scope)), after, limit])
+    if len(scope) > _MAX_LISTED_UNITS:  # every unit's rows: the page skips the others and moves past them
+        return await fetch(conn, _ALL_CHANGES, [after, limit])
+    units = sorted(scope)
+    return await fetch(conn, _CHANGES_OF_UNITS.format(in_list(len(units))), [after, *units, limit])
+
+
 async def _delta_page(conn: Any, scope: set[int], cur: Cursor, limit: int, body: dict) -> None:
-    rows = await fetch(
-        conn,
-        'SELECT id, unit_id, checklist_id, entity, entity_key, op FROM "change" WHERE id > ? ORDER BY id LIMIT ?',
-        [cur.high, limit],
-    )
+    rows = await _scope_changes(conn, scope, cur.high, limit)
     live = [r for r in rows if r["unit_id"] in scope and r["op"] != "delete"]
     checklists = await _checklists_by_id(conn, list(dict.fromkeys(r["checklist_id"] for r in live)))
     answer_keys = {(r["checklist_id"], r["entity_key"]) for r in live if r["entity"] == "answer"}
