@@ -129,6 +129,9 @@ def merge_edit(e: Any, batch: PushContext, state: BatchState, writes: BatchWrite
     return res
 
 
+EDIT_ROW_OUTCOME, EDIT_ROW_REASON = 10, 11  # where edit_row puts them (the edit tally reads them)
+
+
 def edit_row(e: Any, batch: PushContext, checklist_id: str, item_key: str, eff: int, res: dict) -> tuple:
     """The Edit row that records one edit and its result (the payload as the phone sent it)."""
     return (

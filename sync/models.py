@@ -168,6 +168,20 @@ class Edit(Model):
         unique_together = (("device_id", "seq"),)
 
 
+class EditTally(Model):
+    """How many edits were recorded per (outcome, reason), kept in the push's own transaction: /metrics reads
+    these few rows instead of counting the whole edit log at every scrape."""
+
+    id = fields.IntField(primary_key=True)
+    outcome = fields.CharField(max_length=16)
+    reason = fields.CharField(max_length=64, default="")
+    n = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "edit_tally"
+        unique_together = (("outcome", "reason"),)
+
+
 class Change(Model):
     """The change log that pulls page through. Its id is the cursor.
 

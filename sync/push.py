@@ -20,12 +20,13 @@ request is a `SyncError` named in `SYNC_ERRORS` (the payload of a refused device
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from .batch import BatchState, BatchWrites, PushContext, merge_edit
+from .batch import EDIT_ROW_OUTCOME, EDIT_ROW_REASON, BatchState, BatchWrites, PushContext, merge_edit
 from .changelog import append_changes
 from .clock import clock_offset
 from .create import canonical_of, create_edit, key_locks, lock_keys
@@ -426,3 +427,16 @@ async def write_batch(conn: Any, state: BatchState, writes: BatchWrites) -> None
         writes.edit_rows,
     )
     await append_changes(conn, writes.changes)
+    await _count_edits(conn, writes.edit_rows)
+
+
+async def _count_edits(conn: Any, edit_rows: list) -> None:
+    """Add the batch's edits to the tally per (outcome, reason), in sorted order: two PostgreSQL
+    transactions that each update several of its rows take their locks in the same order (no deadlock)."""
+    tally = Counter((r[EDIT_ROW_OUTCOME], r[EDIT_ROW_REASON]) for r in edit_rows)
+    await execute_many(
+        conn,
+        "INSERT INTO edit_tally (outcome, reason, n) VALUES (?, ?, ?) "
+        "ON CONFLICT (outcome, reason) DO UPDATE SET n = edit_tally.n + excluded.n",
+        [(o, r, n) for (o, r), n in sorted(tally.items())],
+    )

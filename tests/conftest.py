@@ -29,6 +29,7 @@ BACKEND = os.environ.get("EISO_TEST_DB", "sqlite")
 MUTABLE_TABLES = [
     "change",
     "edit",
+    "edit_tally",
     "conflict",
     "answer",
     "checklist",

@@ -17,6 +17,7 @@ from server.models import User
 from server.observability import Counters, JsonFormatter
 from server.reminders.models import ReminderLedger
 from tests.sync_fixtures import device, make_checklist  # noqa: F401 (fixture)
+from tests.test_sync_engine import raw_push
 
 
 def client(app) -> httpx.AsyncClient:
@@ -196,3 +197,28 @@ async def test_healthz_fails_when_the_evidence_store_cannot_be_written(settings,
         r = await c.get("/healthz")
     assert r.status_code == 503
     assert r.json()["checks"]["evidence_store"] == "not writable"
+
+
+async def test_the_edit_tally_equals_the_edit_log_after_pushes_of_every_outcome(device):
+    """/metrics reads the tally each push keeps; it must say what counting the log would."""
+    from tortoise import connections
+
+    cid = await make_checklist("KT-147")
+    a, b = await device("xa.iatoi"), await device("xa.iatoi")
+    for phone in (a, b):
+        await phone.pull()
+    a.edit_answer(cid, "c4_1_context", "yes")
+    b.edit_answer(cid, "c4_1_context", "no")  # a conflict with a's
+    b.edit_answer("00000000-0000-4000-8000-000000000000", "c4_1_context", "no")  # rejected: not in scope
+    await a.push()
+    await b.push()
+    c = await device("xa.iatoi")
+    again = [{"seq": 1, "kind": "answer", "checklist_id": cid, "item_key": "c4_2_parties", "value": "yes",
+              "base_version": 0, "device_ms": 1795399000000}]  # fmt: skip
+    for _ in range(2):  # sent twice (its answer was lost): answered from the record, counted once
+        assert (await raw_push(c, c.device_id, again)).status_code == 200
+    conn = connections.get("default")
+    tally = {(r["outcome"], r["reason"]): r["n"] for r in await conn.execute_query_dict("SELECT * FROM edit_tally")}
+    counted = await conn.execute_query_dict("SELECT outcome, reason, COUNT(*) AS n FROM edit GROUP BY outcome, reason")
+    assert tally == {(r["outcome"], r["reason"]): r["n"] for r in counted}
+    assert {o for o, _r in tally} == {"applied", "conflict", "rejected"}
