@@ -12,6 +12,7 @@ SyncError to one of the two, by path: `/api/...` gets JSON, anything else the pa
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from string import Formatter
 from typing import Any
@@ -26,6 +27,8 @@ from sync.protocol import SyncError
 
 from .catalogue import FIELD_LABELS, PROBLEMS, VALIDATION_MESSAGES
 from .unavailable import CANDIDATE_CLASSES, RETRY_AFTER_S, is_database_unavailable
+
+_log = logging.getLogger("eiso.errors")
 
 
 class ApiError(Exception):
@@ -184,6 +187,8 @@ def error_handlers(render_page: PageRenderer) -> dict:
     async def handle_database(request: Request, exc: Exception) -> Response:
         if not is_database_unavailable(exc):
             raise exc  # a bug: the usual 500, logged with its traceback
+        # a 503 the client retries; the log still says what the database said (a deadlock is worth a look)
+        _log.warning("database unavailable on %s: %s: %s", request.url.path, type(exc).__name__, exc)
         return await handle(request, exc)
 
     handlers: dict = {cls: handle_database for cls in CANDIDATE_CLASSES}

@@ -48,6 +48,7 @@ def _one(exc: BaseException) -> bool:
             asyncpg.PostgresConnectionError,  # the connection broke (server restarted or killed)
             asyncpg.OperatorInterventionError,  # shutting down, starting up, crashed
             asyncpg.InsufficientResourcesError,  # too many connections
+            asyncpg.TransactionRollbackError,  # a deadlock or serialization failure: rolled back, send again
         ),
     ):
         return True

@@ -11,7 +11,8 @@
    applied on its own between runs of other edits (`sync/create.py`), and edits sent to a phone's alias
    of a checklist land on the canonical one,
 5. write answers, checklists, conflicts, one Edit row per edit (`write_batch`, with `executemany`) and
-   the device's `last_seq`, then append the change log (`sync/changelog.py`) last; commit; answer.
+   the device's `last_seq`, then append the change log (`sync/changelog.py`) and count the edits in
+   `edit_tally` (what /metrics reads) last; commit; answer.
 
 A rejected edit is recorded with its reason and the message of `REJECTION_REASONS`; a refusal of the whole
 request is a `SyncError` named in `SYNC_ERRORS` (the payload of a refused device is kept in Quarantine).
@@ -27,7 +28,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from .batch import EDIT_ROW_OUTCOME, EDIT_ROW_REASON, BatchState, BatchWrites, PushContext, merge_edit
-from .changelog import append_changes
+from .changelog import CHANGELOG_LOCK, append_changes
 from .clock import clock_offset
 from .create import canonical_of, create_edit, key_locks, lock_keys
 from .protocol import (
@@ -262,6 +263,7 @@ def _continuing(edits: list, last_seq: int) -> tuple[list, int | None]:
 async def _merge_batch(conn: Any, batch: PushContext, scope: set[int], edits: list, results: dict[int, dict]) -> None:
     """Edits between two creates are merged set-based; a create is applied on its own, in seq order, so
     the edits after it find the checklist it made."""
+    tally: Counter = Counter()
     for part in _runs(edits):
         writes = BatchWrites()
         if isinstance(part[0], CreateEdit):
@@ -272,6 +274,8 @@ async def _merge_batch(conn: Any, batch: PushContext, scope: set[int], edits: li
             for e in part:
                 results[e.seq] = merge_edit(e, batch, state, writes)
         await write_batch(conn, state, writes)
+        tally.update((r[EDIT_ROW_OUTCOME], r[EDIT_ROW_REASON]) for r in writes.edit_rows)
+    await count_edits(conn, tally)
 
 
 def _runs(edits: list) -> list[list]:
@@ -427,13 +431,16 @@ async def write_batch(conn: Any, state: BatchState, writes: BatchWrites) -> None
         writes.edit_rows,
     )
     await append_changes(conn, writes.changes)
-    await _count_edits(conn, writes.edit_rows)
 
 
-async def _count_edits(conn: Any, edit_rows: list) -> None:
-    """Add the batch's edits to the tally per (outcome, reason), in sorted order: two PostgreSQL
-    transactions that each update several of its rows take their locks in the same order (no deadlock)."""
-    tally = Counter((r[EDIT_ROW_OUTCOME], r[EDIT_ROW_REASON]) for r in edit_rows)
+async def count_edits(conn: Any, tally: Counter) -> None:
+    """Add a push's recorded edits to `edit_tally` per (outcome, reason), once, last in its transaction.
+    On PostgreSQL under the change-log lock (which a push with changes holds already): the tally's rows
+    are then never what two pushes wait on in opposite orders."""
+    if not tally:
+        return
+    if is_postgres(conn):
+        await execute(conn, "SELECT pg_advisory_xact_lock(?)", [CHANGELOG_LOCK])
     await execute_many(
         conn,
         "INSERT INTO edit_tally (outcome, reason, n) VALUES (?, ?, ?) "

@@ -18,8 +18,9 @@ from server.unavailable import is_database_unavailable
         asyncpg.exceptions.CannotConnectNowError("the database system is shutting down"),
         ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)"),
         OperationalError(sqlite3.OperationalError("database is locked")),
+        asyncpg.exceptions.DeadlockDetectedError("deadlock detected"),
     ],
-    ids=["reset-after-shutdown", "admin-shutdown", "starting-up", "refused", "sqlite-locked"],
+    ids=["reset-after-shutdown", "admin-shutdown", "starting-up", "refused", "sqlite-locked", "deadlock"],
 )
 def test_a_database_going_away_is_unavailable(exc):
     assert is_database_unavailable(exc)
