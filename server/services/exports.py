@@ -4,8 +4,8 @@ An export is a job: the rows are read from the database in pages and handed to a
 small bounded queue, so neither the rows nor the file are held whole in memory, and the server keeps
 answering while a large sheet is written. The job's state (rows done out of the total) lives in a small
 JSON file beside the output in one folder (EISO_EXPORT_DIR), so any server process that sees the folder
-can answer the progress poll and serve the file. Files older than `KEEP_SECONDS` are removed whenever a job starts or is
-read; the owner may remove theirs at once. Only the user who started a job sees it (anyone else gets
+can answer the progress poll and serve the file. Files older than `KEEP_SECONDS` are removed whenever a
+job starts or is read; the owner may remove theirs at once. Only the user who started a job sees it (anyone else gets
 `export_not_found`), and every kind reads only the caller's scope; the audit log only for an admin of a
 top unit (it is not kept per unit).
 """
@@ -87,7 +87,10 @@ def _remove(folder: Path, job_id: str) -> None:
 
 def purge_old(settings: Settings, now: float | None = None) -> int:
     """Remove the files of jobs finished (or dead) longer ago than KEEP_SECONDS. Returns how many jobs."""
-    folder = export_dir(settings)
+    return _purge(export_dir(settings), now)
+
+
+def _purge(folder: Path, now: float | None = None) -> int:
     now = now or time.time()
     removed = 0
     for path in folder.glob("*.json"):
@@ -121,8 +124,8 @@ def _public(state: dict) -> dict:
 
 async def job_of(settings: Settings, user: User, job_id: str) -> dict:
     """The caller's job, or `export_not_found` (whoever else's it is)."""
-    purge_old(settings)
     folder = export_dir(settings)
+    _purge(folder)
     state = _read_state(folder, job_id)
     if state is None or state["owner"] != user.id:
         raise problem("export_not_found")
@@ -170,8 +173,8 @@ async def start_export(
         raise problem("export_format_unknown", field="format")
     await user.fetch_related("unit")
     await _check_rights(user, kind)
-    purge_old(settings)
     folder = export_dir(settings)
+    _purge(folder)
     for path in folder.glob("*.json"):
         other = _read_state(folder, path.stem)
         if other and other["owner"] == user.id and other["status"] == "running":
