@@ -139,6 +139,13 @@ function olderVersionElsewhere() {
     h("p", { text: "Ứng dụng đang mở ở một thẻ khác bằng phiên bản cũ. Hãy đóng thẻ đó để tiếp tục." })));
 }
 
+let refreshWaiting = false;
+function refreshOnFocusOut() {
+  if (refreshWaiting) return;
+  refreshWaiting = true;
+  main.addEventListener("focusout", () => { refreshWaiting = false; ctx.refresh(); }, { once: true });
+}
+
 function typingInMain() {
   const active = document.activeElement;
   return !!active && main.contains(active) && (active.tagName === "TEXTAREA"
@@ -203,6 +210,9 @@ async function route({ keepScroll = false } = {}) {
     screen.append(h("p", { class: "notice error", role: "alert", text: "Có lỗi khi hiển thị: " + (err.message || err) }));
   }
   if (render !== renders) return; // another screen was asked for meanwhile: it shows itself
+  // A refresh built while the user started typing on this screen would replace the field in use (and close
+  // the phone's keyboard): it waits until they leave the field.
+  if (sameScreen && typingInMain()) { refreshOnFocusOut(); return; }
   if (offerPutOff()) screen.querySelector("#notify-offer")?.remove(); // put off while this screen was built
   main.replaceChildren(...screen.childNodes);
   updateChip();
